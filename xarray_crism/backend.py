@@ -1,0 +1,45 @@
+"""The ``crism`` xarray backend entry point: it only delegates."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import xarray as xr
+from xarray.backends import BackendEntrypoint
+
+from .dataset import open_crism_dataset
+
+__all__ = ["CrismBackendEntrypoint"]
+
+_LABEL_SUFFIXES = (".lbl", ".lbl.txt")
+
+
+class CrismBackendEntrypoint(BackendEntrypoint):
+    """Open MRO CRISM PDS3 products (TRDR, EDR, DDR, LDR, CDR, ADR) as lazy Datasets."""
+
+    description = "MRO CRISM PDS3 products as labelled, lazy Datasets (xarray-crism)"
+    url = "https://github.com/xarray-crism/xarray-crism"
+    open_dataset_parameters = ("filename_or_obj", "drop_variables", "ddr", "sidecar_dirs", "storage_options")
+
+    def open_dataset(  # type: ignore[override]
+        self,
+        filename_or_obj: str | os.PathLike[str],
+        *,
+        drop_variables: Iterable[str] | None = None,
+        ddr: str | os.PathLike[str] | None = None,
+        sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
+        storage_options: dict[str, Any] | None = None,
+    ) -> xr.Dataset:
+        return open_crism_dataset(
+            filename_or_obj, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options,
+            drop_variables=drop_variables,
+        )
+
+    def guess_can_open(self, filename_or_obj: Any) -> bool:
+        try:
+            name = os.fspath(filename_or_obj)
+        except TypeError:
+            return False
+        return str(name).lower().endswith(_LABEL_SUFFIXES)

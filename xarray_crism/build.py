@@ -1,0 +1,284 @@
+"""From label text to a :class:`~xarray_crism.model.Product` (reads labels, never data).
+
+``read_product`` reads a label through fsspec and ``build_product`` turns it into the model:
+IMAGE objects become cube or per-band variables, the ROWNUM table becomes ``detector_row``,
+pointed ASCII tables with one row per line (TRDR/EDR housekeeping) become variables on
+``line``, CDR6 tables become one variable per column, ADR ``ARRAY`` objects one variable each.
+Which of these applies is the ``content`` column of :data:`~xarray_crism.products.KINDS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from .conventions import LABEL_ATTRIBUTES, band_variable, cf_units
+from .errors import LabelValueError, ShapeMismatchError
+from .layouts import ArrayLayout, build_array_layout, build_image_layout
+from .model import DerivedArray, DiskArray, Memo, Product, Variable
+from .pds3 import Block, parse_label, parse_pointer, plain
+from .products import identify_product
+from .sources import SidecarFinder, Source, open_source, read_ranges, read_size, read_text
+from .tables import Column, build_columns, build_row_count, column_variable_name, parse_ascii_table, parse_binary_table
+
+__all__ = ["PointedObject", "build_product", "read_product", "read_table"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PointedObject:
+    """An object of the label with its pointer value and the RECORD_BYTES that applies to it."""
+
+    key: str
+    pointer: Any
+    block: Block
+    record_bytes: int | None
+    file_records: int | None
+
+
+def read_product(
+    location: str | os.PathLike[str],
+    *,
+    sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
+    storage_options: dict[str, Any] | None = None,
+) -> tuple[Product, SidecarFinder]:
+    """Read a label (local path or fsspec URL) and build its product model."""
+    source = open_source(location, storage_options)
+    finder = SidecarFinder(source, tuple(sidecar_dirs), storage_options)
+    return build_product(source, read_text(source), finder), finder
+
+
+def build_product(source: Source, text: str, finder: SidecarFinder) -> Product:
+    """Build the model of the product whose label text is ``text``."""
+    label = parse_label(text, source.url)
+    product_id = str(label.get("PRODUCT_ID") or posixpath.splitext(source.name)[0])
+    pid, kind = identify_product(product_id, source.url)
+    product = Product(source, pid, kind, label, text, attrs=_build_attrs(label, pid.__dict__, text))
+    _CONTENT_BUILDERS[kind.content](product, finder)
+    return product
+
+
+def pointed_objects(label: Block) -> Iterator[PointedObject]:
+    """Every ``^NAME`` pointer of the label (FILE objects included) with its object block."""
+    top_record_bytes = label.get("RECORD_BYTES")
+    for block in label.walk():
+        record_bytes = block.get("RECORD_BYTES", top_record_bytes)
+        for key, value in block.keywords():
+            if not key.startswith("^") or key == "^STRUCTURE":
+                continue
+            target = next(block.blocks(key[1:]), None)
+            if target is not None:
+                yield PointedObject(key, value, target, record_bytes, block.get("FILE_RECORDS"))
+
+
+def data_source(finder: SidecarFinder, filename: str, keyword: str) -> Source:
+    """The data file a pointer names: next to the label, matched case-insensitively."""
+    return finder.require(filename, finder.product.url, keyword, local=True)
+
+
+def _build_images(product: Product, finder: SidecarFinder) -> None:
+    images = [o for o in pointed_objects(product.label) if o.block.name.endswith("IMAGE")]
+    if not images:
+        raise LabelValueError(product.source.url, "^IMAGE", None, "an IMAGE object with a pointer")
+    for i, obj in enumerate(images):
+        layout = build_image_layout(obj.block, obj.pointer, obj.record_bytes, product.source.url, obj.key)
+        src = data_source(finder, layout.filename, obj.key)
+        layout.check_fits(read_size(src), src.url)
+        suffix = "" if len(images) == 1 else f"_{i + 1}"
+        _add_image_variables(product, obj.block, DiskArray(src, layout), suffix)
+    cube = next(iter(product.variables.values())).data
+    bands = cube.layout.size["band"] if isinstance(cube, DiskArray) else 1
+    _add_band_coordinates(product, finder, bands)
+    _add_line_tables(product, finder, cube.layout.size["line"] if isinstance(cube, DiskArray) else 0)
+
+
+def _add_image_variables(product: Product, image: Block, cube: DiskArray, suffix: str) -> None:
+    kind = product.kind
+    attrs = {"units": cf_units(image.get("UNIT")) or kind.units, "long_name": kind.long_name}
+    encoding = {"_FillValue": kind.fill_value} if kind.fill_value is not None and cube.dtype.kind == "f" else {}
+    if kind.variable is not None:
+        attrs = {k: v for k, v in attrs.items() if v}
+        chunks = _preferred_chunks(cube.layout)
+        product.variables[kind.variable + suffix] = Variable(cube, attrs, {**encoding, "preferred_chunks": chunks})
+        return
+    names = _band_names(image, cube.layout.size["band"], product.source.url)
+    for band, band_name in enumerate(names):
+        named = band_variable(band_name, kind.band_names or "slug")
+        if named is None:
+            continue
+        name, band_attrs = named
+        if name in product.variables:
+            raise LabelValueError(product.source.url, "BAND_NAME", band_name, f"band names that give distinct variables ({name} twice)")
+        product.variables[name + suffix] = Variable(DiskArray(cube.source, cube.layout, band), band_attrs, dict(encoding))
+
+
+def _band_names(image: Block, bands: int, url: str) -> list[str]:
+    names = image.get("BAND_NAME")
+    names = names if isinstance(names, list) else [names]
+    if len(names) != bands or not all(isinstance(n, str) for n in names):
+        raise LabelValueError(url, "BAND_NAME", image.get("BAND_NAME"), f"{bands} band names, one per band")
+    return [str(n) for n in names]
+
+
+def _preferred_chunks(layout: ArrayLayout, target_bytes: int = 32 * 2**20) -> dict[str, int]:
+    """Chunks that follow the file: whole rows of the slowest storage axis, ~32 MiB each."""
+    slow = layout.storage_dims[0]
+    slab = layout.nbytes // max(layout.size[slow], 1)
+    chunks = {d: n for d, n in layout.size.items()}
+    chunks[slow] = max(1, min(layout.size[slow], target_bytes // max(slab, 1)))
+    return chunks
+
+
+def _add_band_coordinates(product: Product, finder: SidecarFinder, bands: int) -> None:
+    product.coords["band"] = Variable(
+        DerivedArray(("band",), (bands,), np.dtype(np.int64), partial(np.arange, bands)),
+        {"long_name": "band index (0-based, order of the file)"},
+    )
+    rownum = next((o for o in pointed_objects(product.label) if o.block.name == "ROWNUM_TABLE"), None)
+    if rownum is None:
+        return
+    url = product.source.url
+    pointer = parse_pointer(rownum.pointer)
+    rows = rownum.block.get("ROWS")
+    row_bytes = rownum.block.get("ROW_BYTES")
+    if pointer.filename is None or rows != bands or not isinstance(row_bytes, int):
+        raise LabelValueError(url, "ROWNUM_TABLE", (rownum.pointer, rows), f"a pointer to {bands} rows with ROW_BYTES")
+    src = data_source(finder, pointer.filename, rownum.key)
+    start = pointer.byte_offset(rownum.record_bytes)
+    load = Memo(partial(_read_rownum, src, start, (rows, row_bytes), build_columns(rownum.block, url), url))
+    product.coords["detector_row"] = Variable(
+        DerivedArray(("band",), (bands,), np.dtype(np.int64), load),
+        {"long_name": "detector row of the band (ROWNUM_TABLE)", "units": "1"},
+    )
+
+
+def _read_rownum(src: Source, start: int, rows_bytes: tuple[int, int], columns: list[Column], url: str) -> np.ndarray:
+    rows, row_bytes = rows_bytes
+    (data,) = read_ranges(src, [(start, start + rows * row_bytes)])
+    return parse_binary_table(data, row_bytes, rows, columns[:1], url)[columns[0].name].astype(np.int64)
+
+
+def _add_line_tables(product: Product, finder: SidecarFinder, lines: int) -> None:
+    """Housekeeping tables (one ASCII row per line) as ``hk_*`` variables on ``line``."""
+    url = product.source.url
+    for obj in pointed_objects(product.label):
+        if obj.block.name.endswith("IMAGE") or obj.block.name == "ROWNUM_TABLE":
+            continue
+        if str(obj.block.get("INTERCHANGE_FORMAT", "")).upper() != "ASCII":
+            continue
+        if obj.block.get("ROWS") != lines:
+            raise ShapeMismatchError(url, f"{obj.key[1:]} ROWS", obj.block.get("ROWS"), f"{lines}, one row per line")
+        table = _find_table(product, finder, obj)
+        if table is None:
+            continue
+        source, columns = table
+        load = Memo(partial(read_table, source, columns, obj.block, obj.file_records, url))
+        for col in columns:
+            product.variables[f"hk_{column_variable_name(col.name)}"] = _column_variable(col, ("line",), lines, load)
+        product.attrs.setdefault("sidecar_files", []).append(source.url)
+
+
+def _find_table(product: Product, finder: SidecarFinder, obj: PointedObject) -> tuple[Source, list[Column]] | None:
+    url = product.source.url
+    pointer = parse_pointer(obj.pointer)
+    if pointer.filename is None:
+        raise LabelValueError(url, obj.key, obj.pointer, "a table file name")
+    source = finder.find(pointer.filename, url, obj.key)
+    structure = obj.block.get("^STRUCTURE")
+    columns_block: Block | None = obj.block if structure is None else None
+    if structure is not None:
+        fmt = finder.find(str(structure), url, "^STRUCTURE")
+        if fmt is not None:
+            columns_block = parse_label(read_text(fmt), fmt.url)
+    missing = [n for n, ok in ((pointer.filename, source), (structure, columns_block)) if n and not ok]
+    if missing or source is None or columns_block is None:
+        log.info("%s: %s not found; %s is left out", url, ", ".join(map(str, missing)), obj.key)
+        product.attrs.setdefault("missing_sidecars", []).extend(str(m) for m in missing)
+        return None
+    return source, build_columns(columns_block, url)
+
+
+def read_table(source: Source, columns: list[Column], table: Block, file_records: object, label: str) -> dict[str, np.ndarray]:
+    """Read a whole fixed-length ASCII table into one array per column."""
+    row_bytes = table.get("ROW_BYTES")
+    if not isinstance(row_bytes, int) or row_bytes < 1:
+        raise LabelValueError(label, "ROW_BYTES", row_bytes, "a positive integer")
+    size = read_size(source)
+    rows = build_row_count(table, file_records, size, row_bytes, label)
+    (data,) = read_ranges(source, [(0, rows * row_bytes)])
+    return parse_ascii_table(data.tobytes(), row_bytes, rows, columns, label)
+
+
+def _column_variable(col: Column, dims: tuple[str, ...], rows: int, load: Callable[[], dict[str, np.ndarray]]) -> Variable:
+    numeric = col.data_type in ("ASCII_INTEGER", "ASCII_REAL")
+    dtype = np.dtype(np.float64) if numeric else np.dtype(f"U{col.width}")
+    attrs = {k: v for k, v in (("long_name", col.description or col.name), ("units", cf_units(col.unit))) if v}
+    return Variable(DerivedArray(dims, (rows,), dtype, partial(_column, load, col.name)), attrs)
+
+
+def _column(load: Callable[[], dict[str, np.ndarray]], name: str) -> np.ndarray:
+    return load()[name]
+
+
+def _build_tables(product: Product, finder: SidecarFinder) -> None:
+    """CDR6-style tables: the product's TABLE, one variable per column, on ``row``."""
+    url = product.source.url
+    obj = next((o for o in pointed_objects(product.label) if o.block.name.endswith("TABLE")), None)
+    if obj is None:
+        raise LabelValueError(url, "^TABLE", None, "a TABLE object with a pointer")
+    table = _find_table(product, SidecarFinder(product.source), obj)  # the table beside its label
+    if table is None:
+        raise finder.not_found(str(parse_pointer(obj.pointer).filename), url, obj.key)
+    source, columns = table
+    row_bytes = obj.block.get("ROW_BYTES")
+    rows = build_row_count(obj.block, obj.file_records, read_size(source), int(row_bytes or 0), url)
+    load = Memo(partial(read_table, source, columns, obj.block, obj.file_records, url))
+    for col in columns:
+        var = _column_variable(col, ("row",), rows, load)
+        if var.data.dtype.kind == "f" and product.kind.fill_value is not None:
+            var.encoding["_FillValue"] = product.kind.fill_value
+        product.variables[column_variable_name(col.name)] = var
+    product.attrs.setdefault("sidecar_files", []).append(source.url)
+
+
+def _build_arrays(product: Product, finder: SidecarFinder) -> None:
+    """ADR look-up tables: every pointed ARRAY object, named from its NAME."""
+    url = product.source.url
+    arrays = [o for o in pointed_objects(product.label) if o.block.kind == "OBJECT" and "AXES" in o.block]
+    if not arrays:
+        raise LabelValueError(url, "^ARRAY", None, "ARRAY objects with pointers")
+    for obj in arrays:
+        layout = build_array_layout(obj.block, obj.pointer, obj.record_bytes, url, obj.key)
+        src = data_source(finder, layout.filename, obj.key)
+        layout.check_fits(read_size(src), src.url)
+        name = column_variable_name(str(obj.block.get("NAME", obj.key[1:])))
+        attrs = {k: v for k, v in (("long_name", obj.block.get("DESCRIPTION")), ("units", cf_units(next(obj.block.blocks("ELEMENT")).get("UNIT")))) if v}
+        product.variables[name] = Variable(DiskArray(src, layout), attrs, {"preferred_chunks": _preferred_chunks(layout)})
+
+
+_CONTENT_BUILDERS: dict[str, Callable[[Product, SidecarFinder], None]] = {
+    "image": _build_images,
+    "table": _build_tables,
+    "array": _build_arrays,
+}
+
+
+def _build_attrs(label: Block, pid_fields: dict[str, Any], text: str) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    for keyword, name in LABEL_ATTRIBUTES.items():
+        value = label.get(keyword)
+        if value is not None:
+            attrs[name] = plain(value)
+    for key in ("family", "code", "class_type", "observation_id", "counter", "sensor", "version"):
+        if pid_fields.get(key) is not None:
+            attrs[f"product_{key}" if key in ("family", "code", "version") else key] = pid_fields[key]
+    attrs["pds_label"] = text
+    return attrs

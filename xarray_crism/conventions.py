@@ -1,0 +1,104 @@
+"""Naming and CF attribute conventions, as tables.
+
+- :data:`DDR_BANDS`: DDR/LDR ``BAND_NAME`` -> variable name, units, long name;
+- :func:`slug`: the rule for band names not in a table (SU summary parameters, new backplanes);
+- :data:`UNITS`: label ``UNIT`` text -> CF/UDUNITS units;
+- :data:`LABEL_ATTRIBUTES`: label keywords copied as plain Dataset attributes.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["DDR_BANDS", "DROPPED_BANDS", "LABEL_ATTRIBUTES", "UNITS", "band_variable", "cf_units", "slug"]
+
+#: BAND_NAME (upper case, white space collapsed) -> (variable, units, long_name).
+DDR_BANDS: dict[str, tuple[str, str, str]] = {
+    "INA AT AREOID, DEG": ("incidence_angle", "degree", "incidence angle at the areoid"),
+    "EMA AT AREOID, DEG": ("emission_angle", "degree", "emission angle at the areoid"),
+    "PHASE ANGLE, DEG": ("phase_angle", "degree", "phase angle"),
+    "LATITUDE, AREOCENTRIC, DEG N": ("latitude", "degrees_north", "areocentric latitude"),
+    "LONGITUDE, AREOCENTRIC, DEG E": ("longitude", "degrees_east", "areocentric east longitude"),
+    "INA AT SURFACE FROM MOLA, DEG": ("surface_incidence_angle", "degree", "incidence angle at the MOLA surface"),
+    "EMA AT SURFACE FROM MOLA, DEG": ("surface_emission_angle", "degree", "emission angle at the MOLA surface"),
+    "SLOPE MAGNITUDE FROM MOLA, DEG": ("slope_magnitude", "degree", "MOLA slope magnitude"),
+    "MOLA SLOPE AZIMUTH, DEG CLKWISE FROM N": ("slope_azimuth", "degree", "MOLA slope azimuth, clockwise from north"),
+    "ELEVATION, METERS RELATIVE TO MOLA": ("elevation", "m", "elevation relative to the MOLA areoid"),
+    "THERMAL INERTIA, J M^-2 K^-1 S^-0.5": ("thermal_inertia", "J m-2 K-1 s-1/2", "thermal inertia"),
+    "BOLOMETIC ALBEDO": ("bolometric_albedo", "1", "bolometric albedo"),
+    "BOLOMETRIC ALBEDO": ("bolometric_albedo", "1", "bolometric albedo"),
+    "LOCAL SOLAR TIME, HOURS": ("local_solar_time", "hour", "local solar time"),
+}
+
+#: Band names whose band is dropped (placeholders with no data).
+DROPPED_BANDS = frozenset({"SPARE"})
+
+#: Label UNIT text (upper case) -> units attribute.
+UNITS: dict[str, str] = {
+    "I_OVER_F": "1",
+    "W / (M**2 MICROMETER SR)": "W m-2 um-1 sr-1",
+    "NM": "nm",
+    "NANOMETERS": "nm",
+    "DN": "1",
+}
+
+#: Label keyword -> attribute name, for the keywords a user filters and plots by.
+LABEL_ATTRIBUTES: dict[str, str] = {
+    "PRODUCT_ID": "product_id",
+    "PRODUCT_TYPE": "product_type",
+    "DATA_SET_ID": "data_set_id",
+    "INSTRUMENT_ID": "instrument_id",
+    "SPACECRAFT_ID": "spacecraft_id",
+    "TARGET_NAME": "target_name",
+    "PRODUCT_VERSION_ID": "product_version_id",
+    "PRODUCT_CREATION_TIME": "product_creation_time",
+    "START_TIME": "start_time",
+    "STOP_TIME": "stop_time",
+    "SPACECRAFT_CLOCK_START_COUNT": "spacecraft_clock_start_count",
+    "SPACECRAFT_CLOCK_STOP_COUNT": "spacecraft_clock_stop_count",
+    "OBSERVATION_TYPE": "observation_type",
+    "MRO:SENSOR_ID": "sensor_id",
+    "MRO:ACTIVITY_ID": "activity_id",
+    "SOLAR_LONGITUDE": "solar_longitude",
+    "SOLAR_DISTANCE": "solar_distance_km",
+    "PIXEL_AVERAGING_WIDTH": "pixel_averaging_width",
+    "SCAN_MODE_ID": "scan_mode_id",
+    "SAMPLING_MODE_ID": "sampling_mode_id",
+    "MRO:FRAME_RATE": "frame_rate_hz",
+    "MRO:EXPOSURE_PARAMETER": "exposure_parameter",
+    "MRO:WAVELENGTH_FILTER": "wavelength_filter",
+    "MRO:WAVELENGTH_FILE_NAME": "wavelength_file_name",
+    "MRO:DETECTOR_TEMPERATURE": "detector_temperature_c",
+    "SOFTWARE_NAME": "software_name",
+    "SOFTWARE_VERSION_ID": "software_version_id",
+}
+
+
+def slug(name: str) -> str:
+    """Variable name for a band name not in a table: lower case, ``_`` for other characters.
+
+    ``"R770"`` -> ``r770``; ``"BD1900_2"`` -> ``bd1900_2``; ``"Tangent height, km"`` ->
+    ``tangent_height`` (text after the first comma is units, and is dropped).
+    """
+    head = name.split(",")[0]
+    text = re.sub(r"[^0-9a-z]+", "_", head.lower()).strip("_")
+    return text if text and not text[0].isdigit() else f"band_{text}"
+
+
+def band_variable(band_name: str, table: str) -> tuple[str, dict[str, str]] | None:
+    """Variable name and CF attributes of one band, or None for a dropped band."""
+    key = " ".join(band_name.upper().split())
+    if key in DROPPED_BANDS:
+        return None
+    if table == "ddr" and key in DDR_BANDS:
+        name, units, long_name = DDR_BANDS[key]
+        return name, {"units": units, "long_name": long_name, "band_name": band_name}
+    return slug(band_name), {"long_name": band_name, "band_name": band_name}
+
+
+def cf_units(label_unit: object) -> str | None:
+    """Units attribute for a label's UNIT value (kept as written when not in the table)."""
+    if label_unit is None:
+        return None
+    text = " ".join(str(label_unit).split())
+    return UNITS.get(text.upper(), text)

@@ -1,0 +1,42 @@
+"""Product model -> ``xarray.Dataset`` (thin: names, dims, attrs and encodings come from the model)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import xarray as xr
+from xarray.core import indexing
+
+from .arrays import CrismBackendArray
+from .model import Product, Variable
+from .sidecars import open_product
+
+__all__ = ["build_dataset", "open_crism_dataset"]
+
+
+def open_crism_dataset(
+    location: str | os.PathLike[str],
+    *,
+    ddr: str | os.PathLike[str] | None = None,
+    sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
+    storage_options: dict[str, Any] | None = None,
+    drop_variables: Iterable[str] | None = None,
+) -> xr.Dataset:
+    """Open a CRISM product lazily as a Dataset (undecoded: xarray's CF decoding comes after)."""
+    product = open_product(location, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options)
+    return build_dataset(product, drop_variables)
+
+
+def build_dataset(product: Product, drop_variables: Iterable[str] | None = None) -> xr.Dataset:
+    """Wrap every variable of ``product`` in a lazily indexed xarray Variable."""
+    dropped = set(drop_variables or ())
+    data_vars = {k: _variable(v) for k, v in product.variables.items() if k not in dropped}
+    coords = {k: _variable(v) for k, v in product.coords.items() if k not in dropped}
+    return xr.Dataset(data_vars, coords, attrs=dict(product.attrs))
+
+
+def _variable(var: Variable) -> xr.Variable:
+    data = indexing.LazilyIndexedArray(CrismBackendArray(var.data))
+    return xr.Variable(var.dims, data, attrs=dict(var.attrs), encoding=dict(var.encoding))

@@ -1,0 +1,78 @@
+"""Exceptions raised by xarray-crism.
+
+Every exception is a :class:`CrismError`, itself a :class:`ValueError`, and its message names the
+file, the label keyword, the offending value and what was expected, so that a user can tell at a
+glance which product is wrong and how.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "CrismError",
+    "LabelSyntaxError",
+    "LabelValueError",
+    "ShapeMismatchError",
+    "SidecarNotFoundError",
+    "TruncatedFileError",
+    "UnsafePathError",
+    "UnsupportedProductError",
+]
+
+
+class CrismError(ValueError):
+    """Base class of every error of the package.
+
+    Attributes ``file``, ``keyword``, ``value`` and ``expected`` hold the parts of the message, so
+    that callers (catalog builders, converters) can report them without parsing text.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        keyword: str,
+        value: Any,
+        expected: str,
+        hint: str = "",
+    ) -> None:
+        self.file = file
+        self.keyword = keyword
+        self.value = value
+        self.expected = expected
+        self.hint = hint
+        message = f"{file}: {keyword} = {value!r}; expected {expected}"
+        if hint:
+            message += f". {hint}"
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.file, self.keyword, self.value, self.expected, self.hint))
+
+
+class LabelSyntaxError(CrismError):
+    """A label (PDS3 ODL) that does not parse."""
+
+
+class LabelValueError(CrismError):
+    """A label keyword that is missing or has a value the reader cannot use."""
+
+
+class UnsupportedProductError(CrismError):
+    """A product of a type the backend does not read."""
+
+
+class TruncatedFileError(CrismError):
+    """A data file shorter than its label says."""
+
+
+class UnsafePathError(CrismError):
+    """A pointer or sidecar name that would leave the product's directory."""
+
+
+class SidecarNotFoundError(CrismError):
+    """A companion file (DDR, WA CDR, ...) that was asked for and not found."""
+
+
+class ShapeMismatchError(CrismError):
+    """A companion product whose shape does not match the product it joins."""

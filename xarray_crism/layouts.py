@@ -1,0 +1,173 @@
+"""Array layouts: where an array lives in its file and how its bytes are ordered.
+
+``build_image_layout`` reads an ``IMAGE`` object of a PDS3 label (and ``build_array_layout`` an
+``ARRAY``) into an :class:`ArrayLayout`; nothing here does I/O. Sample types are a table, so a
+new type is one line, and every check names the label, the keyword and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+
+from .errors import LabelValueError, TruncatedFileError
+from .pds3 import Block, Pointer, Quantity, parse_pointer
+from .sources import check_plain_name
+
+__all__ = ["CANONICAL_DIMS", "ArrayLayout", "build_array_layout", "build_dtype", "build_image_layout"]
+
+CANONICAL_DIMS = ("band", "line", "sample")
+
+#: PDS3 SAMPLE_TYPE / DATA_TYPE -> (byte order, numpy kind).
+SAMPLE_TYPES: dict[str, tuple[str, str]] = {
+    "PC_REAL": ("<", "f"),
+    "IEEE_REAL": (">", "f"),
+    "REAL": (">", "f"),
+    "FLOAT": (">", "f"),
+    "MSB_UNSIGNED_INTEGER": (">", "u"),
+    "UNSIGNED_INTEGER": (">", "u"),
+    "SUN_UNSIGNED_INTEGER": (">", "u"),
+    "MAC_UNSIGNED_INTEGER": (">", "u"),
+    "LSB_UNSIGNED_INTEGER": ("<", "u"),
+    "PC_UNSIGNED_INTEGER": ("<", "u"),
+    "VAX_UNSIGNED_INTEGER": ("<", "u"),
+    "MSB_INTEGER": (">", "i"),
+    "INTEGER": (">", "i"),
+    "SUN_INTEGER": (">", "i"),
+    "MAC_INTEGER": (">", "i"),
+    "LSB_INTEGER": ("<", "i"),
+    "PC_INTEGER": ("<", "i"),
+    "VAX_INTEGER": ("<", "i"),
+}
+_VALID_BITS = {"f": (32, 64), "u": (8, 16, 32, 64), "i": (8, 16, 32, 64)}
+
+#: BAND_STORAGE_TYPE -> order of the axes in the file, slowest first.
+STORAGE_ORDERS: dict[str, tuple[str, str, str]] = {
+    "BAND_SEQUENTIAL": ("band", "line", "sample"),
+    "LINE_INTERLEAVED": ("line", "band", "sample"),
+    "SAMPLE_INTERLEAVED": ("line", "sample", "band"),
+}
+_ZERO_KEYWORDS = ("LINE_PREFIX_BYTES", "LINE_SUFFIX_BYTES", "BAND_PREFIX_BYTES", "BAND_SUFFIX_BYTES")
+
+
+@dataclass(frozen=True)
+class ArrayLayout:
+    """An uncompressed array at a fixed offset of a data file.
+
+    ``storage_dims``/``storage_shape`` are in file order (slowest axis first); readers return
+    ``dims`` order, which is :data:`CANONICAL_DIMS` for images.
+    """
+
+    filename: str
+    offset: int
+    dtype: np.dtype
+    storage_dims: tuple[str, ...]
+    storage_shape: tuple[int, ...]
+    dims: tuple[str, ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape in ``dims`` order."""
+        sizes = dict(zip(self.storage_dims, self.storage_shape, strict=True))
+        return tuple(sizes[d] for d in self.dims)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the array occupies in the file."""
+        return prod(self.storage_shape) * self.dtype.itemsize
+
+    @property
+    def size(self) -> dict[str, int]:
+        """Length of each dimension."""
+        return dict(zip(self.storage_dims, self.storage_shape, strict=True))
+
+    def check_fits(self, file_size: int, url: str) -> None:
+        """Raise :class:`TruncatedFileError` unless the array lies inside ``file_size`` bytes."""
+        end = self.offset + self.nbytes
+        if end > file_size:
+            raise TruncatedFileError(
+                url, "file size", file_size,
+                f"at least {end} bytes for {self.storage_dims}={self.storage_shape} of "
+                f"{self.dtype.str} at byte {self.offset}",
+            )
+
+
+def build_dtype(sample_type: object, bits: object, label: str, keyword: str = "SAMPLE_TYPE") -> np.dtype:
+    """Numpy dtype (file byte order) of a PDS3 sample type and width."""
+    if not isinstance(sample_type, str) or sample_type.upper() not in SAMPLE_TYPES:
+        raise LabelValueError(label, keyword, sample_type, f"one of {sorted(SAMPLE_TYPES)}")
+    order, kind = SAMPLE_TYPES[sample_type.upper()]
+    if not isinstance(bits, int) or bits not in _VALID_BITS[kind]:
+        raise LabelValueError(
+            label, "SAMPLE_BITS", bits, f"one of {_VALID_BITS[kind]} for {sample_type}"
+        )
+    return np.dtype(f"{order}{kind}{bits // 8}")
+
+
+def build_image_layout(
+    image: Block, pointer_value: object, record_bytes: int | None, label: str, pointer_key: str = "^IMAGE"
+) -> ArrayLayout:
+    """Layout of a PDS3 ``IMAGE`` object (bands optional) pointed to by ``pointer_value``."""
+    filename, offset = _resolve_pointer(pointer_value, record_bytes, label, pointer_key, image)
+    for keyword in _ZERO_KEYWORDS:
+        if _count(image, keyword, label, default=0) != 0:
+            raise LabelValueError(label, keyword, image.get(keyword), "0 (prefix/suffix bytes are not supported)")
+    lines = _count(image, "LINES", label)
+    samples = _count(image, "LINE_SAMPLES", label)
+    bands = _count(image, "BANDS", label, default=1)
+    order_name = str(image.get("BAND_STORAGE_TYPE", "BAND_SEQUENTIAL")).upper()
+    if bands == 1 and "BAND_STORAGE_TYPE" not in image:
+        order_name = "BAND_SEQUENTIAL"
+    if order_name not in STORAGE_ORDERS:
+        raise LabelValueError(label, "BAND_STORAGE_TYPE", order_name, f"one of {sorted(STORAGE_ORDERS)}")
+    order = STORAGE_ORDERS[order_name]
+    sizes = {"band": bands, "line": lines, "sample": samples}
+    dtype = build_dtype(image.get("SAMPLE_TYPE"), image.get("SAMPLE_BITS"), label)
+    return ArrayLayout(filename, offset, dtype, order, tuple(sizes[d] for d in order), CANONICAL_DIMS)
+
+
+def build_array_layout(
+    array: Block, pointer_value: object, record_bytes: int | None, label: str, pointer_key: str
+) -> ArrayLayout:
+    """Layout of a PDS3 ``ARRAY`` object whose ``ELEMENT`` is a scalar (ADR look-up tables)."""
+    filename, offset = _resolve_pointer(pointer_value, record_bytes, label, pointer_key, array)
+    axes = _count(array, "AXES", label)
+    items = array.get("AXIS_ITEMS")
+    items = items if isinstance(items, list) else [items]
+    names = array.get("AXIS_NAME", [f"axis_{i}" for i in range(axes)])
+    names = names if isinstance(names, list) else [names]
+    if len(items) != axes or len(names) != axes or not all(isinstance(i, int) and i > 0 for i in items):
+        raise LabelValueError(label, "AXIS_ITEMS", items, f"{axes} positive integers with {axes} AXIS_NAME")
+    element = next(array.blocks("ELEMENT"), None)
+    if element is None:
+        raise LabelValueError(label, "ELEMENT", None, "an ELEMENT object inside the ARRAY")
+    bytes_ = _count(element, "BYTES", label)
+    dtype = build_dtype(element.get("DATA_TYPE"), bytes_ * 8, label, "DATA_TYPE")
+    dims = tuple(str(n).lower() for n in names)
+    return ArrayLayout(filename, offset, dtype, dims, tuple(items), dims)
+
+
+def _resolve_pointer(
+    value: object, record_bytes: int | None, label: str, key: str, obj: Block
+) -> tuple[str, int]:
+    try:
+        pointer: Pointer = parse_pointer(value)
+        offset = pointer.byte_offset(record_bytes)
+    except ValueError as err:
+        raise LabelValueError(label, key, value, f"a PDS3 pointer ({err})") from None
+    if offset < 0:
+        raise LabelValueError(label, key, value, "a start record or byte of 1 or more")
+    if pointer.filename is None:
+        raise LabelValueError(label, key, value, "a data file name (attached data are not CRISM)")
+    return check_plain_name(pointer.filename, label, key), offset
+
+
+def _count(block: Block, keyword: str, label: str, default: int | None = None) -> int:
+    value = block.get(keyword, default)
+    if isinstance(value, Quantity):
+        value = value.value
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise LabelValueError(label, keyword, value, "a non-negative integer")
+    return value

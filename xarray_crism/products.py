@@ -1,0 +1,147 @@
+"""Product identification: which CRISM product a label describes, as data.
+
+``identify_product`` parses a PRODUCT_ID (or file name) with the SIS naming conventions and
+looks the product's kind up in :data:`KINDS`, a table keyed by (family, type code). Quirks of a
+product type are columns of that table, never branches in the reader.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import UnsupportedProductError
+
+__all__ = ["KINDS", "ProductId", "ProductKind", "identify_product", "supported_products"]
+
+
+@dataclass(frozen=True)
+class ProductKind:
+    """How one product type becomes a Dataset.
+
+    ``variable``: name of the cube variable, or None when every band is its own 2-D variable
+    (named by ``band_names``: ``"ddr"`` table or ``"slug"`` of BAND_NAME). ``content``:
+    ``"image"`` (IMAGE objects), ``"table"`` (ASCII TABLE) or ``"array"`` (ARRAY objects).
+    """
+
+    family: str
+    code: str
+    description: str
+    variable: str | None
+    long_name: str
+    units: str | None
+    fill_value: float | None = 65535.0
+    band_names: str | None = None
+    content: str = "image"
+    has_wavelengths: bool = True
+
+
+@dataclass(frozen=True)
+class ProductId:
+    """The fields of a product name, per the SIS naming conventions."""
+
+    product_id: str
+    family: str
+    code: str
+    sensor: str | None = None
+    class_type: str | None = None
+    observation_id: str | None = None
+    counter: str | None = None
+    macro: str | None = None
+    version: str | None = None
+    sclk_partition: int | None = None
+    sclk_time: int | None = None
+    binning_code: int | None = None
+
+
+_SENSOR_SPACE = re.compile(
+    r"(?P<class_type>[A-Z]{3})(?P<observation_id>[0-9A-F]{8})_(?P<counter>[0-9A-F]{2})_"
+    r"(?P<code>[A-Z][A-Z0-9])(?P<macro>[0-9A-F]{3})(?P<sensor>[SLJ])_(?P<filetype>TRR|EDR|DDR|LDR)(?P<version>[0-9A-Z])"
+)
+_CDR4 = re.compile(
+    r"CDR4(?P<partition>\d)(?P<time>\d{10})_(?P<code>[A-Z]{2})(?P<rate>\d)(?P<binning>\d)(?P<exposure>\d{3})"
+    r"(?P<filter>\d)(?P<side>\d)(?P<sensor>[SLJ])_(?P<version>[0-9A-Z])"
+)
+_CDR6 = re.compile(
+    r"CDR6_(?P<partition>\d)_(?P<time>\d{10})_(?P<code>[A-Z]{2})_(?P<sensor>[SLJ])_(?P<version>[0-9A-Z])"
+)
+_ADR = re.compile(r"ADR_?(?P<code>[A-Z]{2})_(?P<wavelength>\d{4})_(?P<partition>\d)_(?P<time>\d{10})_(?P<version>[0-9A-Z])")
+_FILETYPE_FAMILY = {"TRR": "TRDR", "EDR": "EDR", "DDR": "DDR", "LDR": "LDR"}
+
+_I_OVER_F = "I/F"
+_W = "W m-2 um-1 sr-1"
+
+#: (family, code) -> kind; code "*" matches any code of the family.
+KINDS: dict[tuple[str, str], ProductKind] = {
+    ("TRDR", "IF"): ProductKind("TRDR", "IF", "I/F", "i_over_f", _I_OVER_F, "1"),
+    ("TRDR", "RA"): ProductKind("TRDR", "RA", "radiance", "radiance", "spectral radiance", _W),
+    ("TRDR", "AL"): ProductKind("TRDR", "AL", "Lambert albedo", "lambert_albedo", "Lambert albedo", "1"),
+    ("TRDR", "SU"): ProductKind("TRDR", "SU", "summary parameters", None, "summary parameter", None, band_names="slug", has_wavelengths=False),
+    ("EDR", "*"): ProductKind("EDR", "*", "raw DN", "dn", "raw detector counts", "1", fill_value=None),
+    ("DDR", "DE"): ProductKind("DDR", "DE", "geometry backplanes", None, "", None, band_names="ddr", has_wavelengths=False),
+    ("LDR", "DE"): ProductKind("LDR", "DE", "limb geometry backplanes", None, "", None, band_names="ddr", has_wavelengths=False),
+    ("CDR4", "WA"): ProductKind("CDR4", "WA", "wavelength image", "center_wavelength", "pixel centre wavelength", "nm"),
+    ("CDR4", "RW"): ProductKind("CDR4", "RW", "resampled wavelength image", "center_wavelength", "resampled pixel centre wavelength", "nm"),
+    ("CDR4", "SB"): ProductKind("CDR4", "SB", "spectral bandpass", "bandpass", "spectral bandpass (FWHM)", "nm"),
+    ("CDR4", "SF"): ProductKind("CDR4", "SF", "solar flux at 1 AU", "solar_flux", "solar spectral irradiance at 1 AU", "W m-2 um-1"),
+    ("CDR4", "RF"): ProductKind("CDR4", "RF", "resampled solar flux", "solar_flux", "resampled solar spectral irradiance at 1 AU", "W m-2 um-1"),
+    ("CDR4", "AT"): ProductKind("CDR4", "AT", "atmospheric transmission", "atmospheric_transmission", "atmospheric transmission", "1"),
+    ("CDR4", "RT"): ProductKind("CDR4", "RT", "resampled atmospheric transmission", "atmospheric_transmission", "resampled atmospheric transmission", "1"),
+    ("CDR4", "BP"): ProductKind("CDR4", "BP", "bad pixel mask", "bad_pixel_mask", "bad pixel mask", None, fill_value=None),
+    ("CDR4", "DM"): ProductKind("CDR4", "DM", "detector masks", "detector_mask", "detector column mask", None, fill_value=None),
+    ("CDR4", "BI"): ProductKind("CDR4", "BI", "bias", "bias", "bias", None),
+    ("CDR4", "BK"): ProductKind("CDR4", "BK", "background", "background", "background frame", None),
+    ("CDR4", "UB"): ProductKind("CDR4", "UB", "background noise", "background_noise", "background uncertainty", None),
+    ("CDR4", "SP"): ProductKind("CDR4", "SP", "processed sphere image", "sphere", "sphere image", "DN ms-1"),
+    ("CDR4", "NU"): ProductKind("CDR4", "NU", "nonuniformity", "nonuniformity", "detector nonuniformity", "1"),
+    ("CDR4", "SS"): ProductKind("CDR4", "SS", "sphere spectral radiance", "sphere_radiance", "sphere radiance coefficients", None),
+    ("CDR4", "SH"): ProductKind("CDR4", "SH", "shutter correction", "shutter_correction", "shutter correction coefficients", None),
+    ("CDR4", "TD"): ProductKind("CDR4", "TD", "responsivity temperature dependence", "temperature_dependence", "responsivity temperature coefficients", None),
+    ("CDR4", "CM"): ProductKind("CDR4", "CM", "along-slit angle", "along_slit_angle", "along-slit angle from slit centre", None),
+    ("CDR4", "PS"): ProductKind("CDR4", "PS", "smile shift", "smile_shift", "lines to shift for spectral smile", None),
+    ("CDR4", "LL"): ProductKind("CDR4", "LL", "leaked light", "leaked_light", "leaked higher-order light matrices", None),
+    ("CDR6", "*"): ProductKind("CDR6", "*", "calibration table", None, "", None, content="table", has_wavelengths=False),
+    ("ADR", "*"): ProductKind("ADR", "*", "look-up table", None, "", None, fill_value=None, content="array", has_wavelengths=False),
+}
+
+
+def supported_products() -> str:
+    """A one-line summary of the product types the backend reads, for error messages."""
+    names = sorted({f"{f} {c}" if c != "*" else f for f, c in KINDS})
+    return ", ".join(names)
+
+
+def identify_product(product_id: str, label: str) -> tuple[ProductId, ProductKind]:
+    """Parse a PRODUCT_ID (or file stem) and find its kind; raise if it is not supported."""
+    pid = _parse_product_id(product_id.strip().upper())
+    if pid is None:
+        raise UnsupportedProductError(
+            label, "PRODUCT_ID", product_id,
+            f"a CRISM product name per the SIS (supported: {supported_products()})",
+        )
+    kind = KINDS.get((pid.family, pid.code)) or KINDS.get((pid.family, "*"))
+    if kind is None:
+        raise UnsupportedProductError(
+            label, "PRODUCT_ID", product_id, f"one of the supported product types: {supported_products()}",
+        )
+    return pid, kind
+
+
+def _parse_product_id(text: str) -> ProductId | None:
+    m = _SENSOR_SPACE.fullmatch(text)
+    if m:
+        g = m.groupdict()
+        return ProductId(
+            text, _FILETYPE_FAMILY[g["filetype"]], g["code"], g["sensor"], g["class_type"],
+            g["observation_id"], g["counter"], g["macro"], g["version"],
+        )
+    for family, pattern in (("CDR4", _CDR4), ("CDR6", _CDR6), ("ADR", _ADR)):
+        m = pattern.fullmatch(text)
+        if m:
+            g = m.groupdict()
+            binning = int(g["binning"]) if "binning" in g else None
+            return ProductId(
+                text, family, g["code"], g.get("sensor"), version=g["version"],
+                sclk_partition=int(g["partition"]), sclk_time=int(g["time"]), binning_code=binning,
+            )
+    return None
