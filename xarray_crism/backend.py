@@ -21,21 +21,25 @@ class CrismBackendEntrypoint(BackendEntrypoint):
 
     description = "MRO CRISM PDS3 products as labelled, lazy Datasets (xarray-crism)"
     url = "https://github.com/xarray-crism/xarray-crism"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables", "ddr", "sidecar_dirs", "storage_options")
+    open_dataset_parameters = (
+        "filename_or_obj", "drop_variables", "mask_and_scale", "ddr", "sidecar_dirs", "storage_options",
+    )
 
     def open_dataset(  # type: ignore[override]
         self,
         filename_or_obj: str | os.PathLike[str],
         *,
         drop_variables: Iterable[str] | None = None,
+        mask_and_scale: bool = True,
         ddr: str | os.PathLike[str] | None = None,
         sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
         storage_options: dict[str, Any] | None = None,
     ) -> xr.Dataset:
-        return open_crism_dataset(
+        ds = open_crism_dataset(
             filename_or_obj, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options,
             drop_variables=drop_variables,
         )
+        return xr.decode_cf(ds, mask_and_scale=mask_and_scale, decode_times=False, decode_coords=False)
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         try:

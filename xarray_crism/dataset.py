@@ -37,6 +37,12 @@ def build_dataset(product: Product, drop_variables: Iterable[str] | None = None)
     return xr.Dataset(data_vars, coords, attrs=dict(product.attrs))
 
 
+_CF_DECODED = ("_FillValue", "scale_factor", "add_offset")
+
+
 def _variable(var: Variable) -> xr.Variable:
+    """CF keys go to attrs (xarray's decoding moves them to encoding); the rest to encoding."""
     data = indexing.LazilyIndexedArray(CrismBackendArray(var.data))
-    return xr.Variable(var.dims, data, attrs=dict(var.attrs), encoding=dict(var.encoding))
+    attrs = {**var.attrs, **{k: v for k, v in var.encoding.items() if k in _CF_DECODED}}
+    encoding = {k: v for k, v in var.encoding.items() if k not in _CF_DECODED}
+    return xr.Variable(var.dims, data, attrs=attrs, encoding=encoding)
