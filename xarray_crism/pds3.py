@@ -104,7 +104,7 @@ class Pointer(NamedTuple):
 
     def byte_offset(self, record_bytes: int | None) -> int:
         """The 0-based byte offset of the object, given the file's RECORD_BYTES."""
-        if self.in_bytes:
+        if self.in_bytes or self.start == 1:
             return self.start - 1
         if record_bytes is None:
             raise ValueError("RECORD_BYTES is needed for a pointer counted in records")

@@ -1,0 +1,101 @@
+"""A real HTTP server on loopback with Range support (and a mode that ignores Range).
+
+It counts the body bytes it sends, so tests can check how much a read transfers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+_RANGE = re.compile(r"bytes=(\d+)-(\d*)")
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        path = self.translate_path(self.path)
+        header = self.headers.get("Range")
+        if os.path.isdir(path) or header is None or self.server.ignore_range:
+            return self._send_whole(path)
+        m = _RANGE.fullmatch(header.strip())
+        size = os.path.getsize(path)
+        if m is None:
+            self.send_error(416)
+            return
+        start = int(m[1])
+        end = min(int(m[2]) if m[2] else size - 1, size - 1)
+        with open(path, "rb") as f:
+            f.seek(start)
+            body = f.read(max(0, end - start + 1))
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        self.wfile.write(body)
+        self.server.count(len(body))
+
+    def _send_whole(self, path: str) -> None:
+        if os.path.isdir(path):
+            super().do_GET()
+            return
+        try:
+            body = Path(path).read_bytes()
+        except OSError:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.server.count(len(body))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    ignore_range = False
+    bytes_sent = 0
+    requests = 0
+    _lock = threading.Lock()
+
+    def count(self, n: int) -> None:
+        with self._lock:
+            self.bytes_sent += n
+            self.requests += 1
+
+
+class RangeServer:
+    """Serve ``root`` on 127.0.0.1 (random port) in a thread; ``url`` is its base URL."""
+
+    def __init__(self, root: Path) -> None:
+        self.httpd = _Server(("127.0.0.1", 0), partial(_Handler, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def bytes_sent(self) -> int:
+        return self.httpd.bytes_sent
+
+    def reset(self, *, ignore_range: bool = False) -> None:
+        self.httpd.bytes_sent = 0
+        self.httpd.requests = 0
+        self.httpd.ignore_range = ignore_range
+
+    def __enter__(self) -> RangeServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
