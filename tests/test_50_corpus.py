@@ -61,7 +61,8 @@ def test_sw_table_of_the_right_epoch_is_preferred(label: Path) -> None:
     ds = xr.open_dataset(label, engine="crism", sidecar_dirs=[CRISM / "cdr6", CRISM / "cdr"])
     sensor = ds.attrs["sensor"]
     assert ds.wavelength.attrs["source"].startswith(f"CDR6_5_0924300802_SW_{sensor}")
-    table = np.loadtxt(CRISM / "cdr6" / f"cdr6_5_0924300802_sw_{sensor.lower()}_{'3' if sensor == 'L' else '2'}.tab", delimiter=",")
+    version = "3" if sensor == "L" else "2"
+    table = np.loadtxt(CRISM / "cdr6" / f"cdr6_5_0924300802_sw_{sensor.lower()}_{version}.tab", delimiter=",")
     lookup = dict(zip(table[:, 0].astype(int), table[:, 1], strict=True))
     expected = np.array([lookup[r] if lookup[r] != 65535.0 else np.nan for r in ds.detector_row.values])
     np.testing.assert_array_equal(ds.wavelength.values, expected)

@@ -91,7 +91,7 @@ def test_ddr_auto_joins_the_highest_version(corpus_copy: Path) -> None:
 
 def test_ddr_of_another_shape_is_refused(corpus_copy: Path) -> None:
     _ddr(corpus_copy, (16, 64))
-    with pytest.raises(ShapeMismatchError, match="frt0001458f_01_de156l_ddr1.lbl"):
+    with pytest.raises(ShapeMismatchError, match=r"frt0001458f_01_de156l_ddr1\.lbl"):
         xr.open_dataset(corpus_copy / "frt0001458f_01_if156l_trr3.lbl", engine="crism", ddr="auto")
 
 
@@ -169,7 +169,7 @@ def test_wv_table_with_rows_4804_reads_the_480_records(tmp_path: Path) -> None:
     (tmp_path / "CDR6_1_0803692813_WV_L_0.LBL").write_text(label)
     rows = "".join(f"{r:3d},{r % 2},1,{(r // 2) % 2},0\r\n" for r in range(480))
     (tmp_path / "cdr6_1_0803692813_wv_l_0.tab").write_text(rows, newline="")
-    with pytest.warns(UserWarning, match="ROWS = 4804"):
+    with pytest.warns(UserWarning, match=r"ROWS = 4804"):
         ds = xr.open_dataset(tmp_path / "CDR6_1_0803692813_WV_L_0.LBL", engine="crism")
         np.testing.assert_array_equal(ds.ir_row.values, np.arange(480))
         np.testing.assert_array_equal(ds.ir_filter_0.values, np.arange(480) % 2)

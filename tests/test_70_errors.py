@@ -75,7 +75,7 @@ def test_truncation_after_open_is_caught_at_read(tmp_path: Path) -> None:
     ds = xr.open_dataset(label, engine="crism")
     (tmp_path / LABEL.with_suffix(".img").name).write_bytes(b"\0" * 1000)
     with pytest.raises(xarray_crism.TruncatedFileError, match="bytes"):
-        ds.i_over_f.values
+        _ = ds.i_over_f.values
 
 
 def test_errors_pickle_with_their_fields() -> None:

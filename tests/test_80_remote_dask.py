@@ -48,7 +48,7 @@ def test_server_that_ignores_range_never_gives_wrong_bytes(served: tuple[Path, R
     ds = xr.open_dataset(f"{server.url}/frt0001458f_01_if156l_trr3.lbl", engine="crism")
     server.reset(ignore_range=True)
     with pytest.raises((xarray_crism.TruncatedFileError, ValueError)):
-        ds.i_over_f.isel(line=3).values
+        _ = ds.i_over_f.isel(line=3).values
 
 
 def test_remote_dask_chunks_follow_storage_and_pickle(served: tuple[Path, RangeServer, np.ndarray]) -> None:

@@ -116,7 +116,9 @@ def _add_image_variables(product: Product, image: Block, cube: DiskArray, suffix
             continue
         name, band_attrs = named
         if name in product.variables:
-            raise LabelValueError(product.source.url, "BAND_NAME", band_name, f"band names that give distinct variables ({name} twice)")
+            raise LabelValueError(
+                product.source.url, "BAND_NAME", band_name, f"band names that give distinct variables ({name} twice)"
+            )
         product.variables[name + suffix] = Variable(DiskArray(cube.source, cube.layout, band), band_attrs, dict(encoding))
 
 
@@ -260,7 +262,8 @@ def _build_arrays(product: Product, finder: SidecarFinder) -> None:
         src = data_source(finder, layout.filename, obj.key)
         layout.check_fits(read_size(src), src.url)
         name = column_variable_name(str(obj.block.get("NAME", obj.key[1:])))
-        attrs = {k: v for k, v in (("long_name", obj.block.get("DESCRIPTION")), ("units", cf_units(next(obj.block.blocks("ELEMENT")).get("UNIT")))) if v}
+        unit = cf_units(next(obj.block.blocks("ELEMENT")).get("UNIT"))
+        attrs = {k: v for k, v in (("long_name", obj.block.get("DESCRIPTION")), ("units", unit)) if v}
         product.variables[name] = Variable(DiskArray(src, layout), attrs, {"preferred_chunks": _preferred_chunks(layout)})
 
 

@@ -49,9 +49,10 @@ def write_quicklook(ds: xr.Dataset, path: str) -> None:
     cube = ds[name]
     band = int(np.nanargmin(np.abs(ds.wavelength.values - 770.0))) if "wavelength" in ds.coords else ds.sizes["band"] // 2
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    cube.isel(band=band).plot(ax=left, robust=True)
+    cube.isel(band=band).plot(ax=left, robust=True)  # type: ignore[call-arg]
     spectrum = cube.mean(("line", "sample"))
-    spectrum.plot(ax=right, x="wavelength" if "wavelength" in ds.coords else "band", marker=".", linestyle="none")
+    x = "wavelength" if "wavelength" in ds.coords else "band"
+    spectrum.plot(ax=right, x=x, marker=".", linestyle="none")  # type: ignore[call-arg]
     right.set_title(f"mean spectrum of {ds.attrs.get('product_id', '')}")
     fig.tight_layout()
     fig.savefig(path, dpi=80)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Union
 
 import numpy as np
 
@@ -21,7 +20,7 @@ from .sources import Source, read_ranges
 
 __all__ = ["Key", "build_ranges", "read_array"]
 
-Key = tuple[Union[int, slice, np.ndarray], ...]
+Key = tuple[int | slice | np.ndarray, ...]
 
 
 def read_array(source: Source, layout: ArrayLayout, key: Key) -> np.ndarray:

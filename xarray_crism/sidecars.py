@@ -186,10 +186,11 @@ def find_ddr(product: Product, finder: SidecarFinder) -> Product:
     pid = product.product_id
     if pid.observation_id is None:
         raise LabelValueError(product.source.url, "PRODUCT_ID", pid.product_id, "a sensor-space product (ddr='auto')")
-    pattern = re.compile(rf"{pid.class_type}{pid.observation_id}_{pid.counter}_DE[0-9A-F]{{3}}{pid.sensor}_DDR([0-9A-Z])\.LBL")
+    stem = f"{pid.class_type}{pid.observation_id}_{pid.counter}"
+    pattern = re.compile(rf"{stem}_DE[0-9A-F]{{3}}{pid.sensor}_DDR([0-9A-Z])\.LBL")
     found = sorted(finder.matching(pattern), key=lambda s: int(pattern.fullmatch(s.name.upper())[1], 36))  # type: ignore[index]
     if not found:
-        raise finder.not_found(f"{pid.class_type}{pid.observation_id}_{pid.counter}_DE###{pid.sensor}_DDR#.LBL", product.source.url, "ddr='auto'")
+        raise finder.not_found(f"{stem}_DE###{pid.sensor}_DDR#.LBL", product.source.url, "ddr='auto'")
     ddr, _ = read_product(found[-1].url, storage_options=_options(found[-1]))
     return ddr
 
@@ -199,7 +200,9 @@ def attach_ddr(product: Product, ddr: Product) -> None:
     expected = {d: product.sizes[d] for d in ("line", "sample")}
     got = {d: ddr.sizes.get(d) for d in ("line", "sample")}
     if got != expected:
-        raise ShapeMismatchError(ddr.source.url, "LINES x LINE_SAMPLES", got, f"{expected}, the shape of {product.product_id.product_id}")
+        raise ShapeMismatchError(
+            ddr.source.url, "LINES x LINE_SAMPLES", got, f"{expected}, the shape of {product.product_id.product_id}"
+        )
     for name, var in ddr.variables.items():
         if isinstance(var.data, DiskArray) and var.data.band is not None:
             product.variables[name] = var

@@ -115,7 +115,7 @@ def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
         for start, end in ranges:
             buf = np.empty(end - start, dtype=np.uint8)
             f.seek(start)
-            got = f.readinto(memoryview(buf))
+            got = f.readinto(buf.data)
             _check_length(source, start, end, got or 0)
             out.append(buf)
     return out

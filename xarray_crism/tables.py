@@ -54,7 +54,7 @@ class Column:
 
 def build_columns(table: Block, label: str) -> list[Column]:
     """Columns of a TABLE block (or an FMT file parsed as a block), ITEMS expanded."""
-    columns = []
+    columns: list[Column] = []
     for block in table.blocks("COLUMN"):
         name = str(block.get("NAME", f"COLUMN_{len(columns) + 1}"))
         start = _positive(block, "START_BYTE", label) - 1

@@ -143,7 +143,10 @@ def write_hk_table(
         "SHUTTER_STATUS": np.array(["OPEN", "CLOSED"])[rng.integers(0, 2, rows)],
     }
     widths = {"FRAME_NUMBER": 6, "EXPOSURE_TIME": 10, "FPE_TEMPERATURE": 9, "SHUTTER_STATUS": 8}
-    types = {"FRAME_NUMBER": "ASCII_INTEGER", "EXPOSURE_TIME": "ASCII_REAL", "FPE_TEMPERATURE": "ASCII_REAL", "SHUTTER_STATUS": "CHARACTER"}
+    types = {
+        "FRAME_NUMBER": "ASCII_INTEGER", "EXPOSURE_TIME": "ASCII_REAL", "FPE_TEMPERATURE": "ASCII_REAL",
+        "SHUTTER_STATUS": "CHARACTER",
+    }
     lines, fmt, start = [], [], 1
     for name, width in widths.items():
         quoted = types[name] == "CHARACTER"
