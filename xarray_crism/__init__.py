@@ -1,14 +1,12 @@
 """xarray-crism: MRO CRISM PDS products as labelled, lazy xarray Datasets.
 
->>> import xarray as xr
->>> ds = xr.open_dataset(xarray_crism.sample_path(), engine="crism")  # doctest: +SKIP
+Use it through xarray: ``xr.open_dataset(path_or_url, engine="crism")``; see the README.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .dataset import open_crism_dataset as open_dataset
 from .errors import (
     CrismError,
     LabelSyntaxError,
@@ -36,6 +34,5 @@ __all__ = [
     "UnsafePathError",
     "UnsupportedProductError",
     "__version__",
-    "open_dataset",
     "sample_path",
 ]
