@@ -173,3 +173,27 @@ def test_wv_table_with_rows_4804_reads_the_480_records(tmp_path: Path) -> None:
         ds = xr.open_dataset(tmp_path / "CDR6_1_0803692813_WV_L_0.LBL", engine="crism")
         np.testing.assert_array_equal(ds.ir_row.values, np.arange(480))
         np.testing.assert_array_equal(ds.ir_filter_0.values, np.arange(480) % 2)
+
+
+def test_full_size_ddr_from_the_real_hrl_label_matches_gdal(tmp_path: Path) -> None:
+    template = CRISM / "labels" / "hrl000040ff_07_de183l_ddr1.lbl"
+    data = _cube((14, 480, 320), np.float32, seed=9)
+    product = write_cube(tmp_path, template, "HRL000040FF_07_DE183L_DDR1", data, storage="BAND_SEQUENTIAL", band_names=DDR_NAMES)
+    ds = xr.open_dataset(product.label, engine="crism", chunks={})
+    with rasterio.open(product.label) as src:
+        reference = src.read()
+    for i, name in enumerate(DDR_VARIABLES):
+        np.testing.assert_array_equal(ds[name].values, reference[i])
+
+
+def test_radiance_trdr_from_the_real_ra_label(tmp_path: Path) -> None:
+    data = _cube((107, 15, 64), np.float32)
+    data[:, :, :3] = 65535.0
+    template = CRISM / "labels" / "frt0001073b_01_ra156s_trr3.lbl"
+    product = write_cube(tmp_path, template, "FRT0001073B_01_RA156S_TRR3", data, unit="W / (m**2 micrometer sr)",
+                         detector_rows=np.arange(107) + 185)
+    ds = xr.open_dataset(product.label, engine="crism")
+    assert ds.radiance.attrs["units"] == "W m-2 um-1 sr-1"
+    assert np.isnan(ds.radiance.values[:, :, :3]).all()
+    np.testing.assert_array_equal(ds.radiance.values[:, :, 3:], data[:, :, 3:])
+    assert "shipped with xarray-crism" in ds.wavelength.attrs["source"]
