@@ -115,11 +115,12 @@ def _add_image_variables(product: Product, image: Block, cube: DiskArray, suffix
         if named is None:
             continue
         name, band_attrs = named
-        if name in product.variables:
+        key = name + suffix
+        if key in product.variables:
             raise LabelValueError(
-                product.source.url, "BAND_NAME", band_name, f"band names that give distinct variables ({name} twice)"
+                product.source.url, "BAND_NAME", band_name, f"band names that give distinct variables ({key} twice)"
             )
-        product.variables[name + suffix] = Variable(DiskArray(cube.source, cube.layout, band), band_attrs, dict(encoding))
+        product.variables[key] = Variable(DiskArray(cube.source, cube.layout, band), band_attrs, dict(encoding))
 
 
 def _band_names(image: Block, bands: int, url: str) -> list[str]:

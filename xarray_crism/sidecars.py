@@ -59,23 +59,29 @@ def attach_wavelengths(product: Product, finder: SidecarFinder) -> None:
     rows = product.coords["detector_row"].data.read
     bands = product.sizes["band"]
     wa = _find_wa(product, finder)
-    if wa is not None:
-        _attach_pixel_wavelength(product, wa, rows)
-    compute, source = _wavelength_source(product, finder, sensor, wa, rows)
+    wa_image = None if wa is None else Memo(partial(_wa_by_row, wa, rows))
+    if wa is not None and wa_image is not None:
+        _attach_pixel_wavelength(product, wa, wa_image)
+    compute, source = _wavelength_source(product, finder, sensor, wa, wa_image, rows)
     attrs = {**_WAVELENGTH_ATTRS, "source": source, "definition": _SW_DEFINITION.format(*_sw_columns(sensor))}
     product.coords["wavelength"] = Variable(DerivedArray(("band",), (bands,), np.dtype(np.float64), Memo(compute)), attrs)
 
 
 def _wavelength_source(
-    product: Product, finder: SidecarFinder, sensor: str, wa: Product | None, rows: Callable[..., np.ndarray]
+    product: Product,
+    finder: SidecarFinder,
+    sensor: str,
+    wa: Product | None,
+    wa_image: Callable[[], np.ndarray] | None,
+    rows: Callable[..., np.ndarray],
 ) -> tuple[Callable[[], np.ndarray], str]:
     observed = parse_sclk(product.attrs.get("spacecraft_clock_start_count"))
     sw = _find_sw_table(finder, sensor, observed)
     if sw is not None:
         return partial(_from_sw_table, sw, rows), f"{sw.product_id.product_id} (CDR6 SW table)"
-    if wa is not None:
+    if wa is not None and wa_image is not None:
         binning = _binning(product)
-        return partial(_from_wa, wa, rows, binning, sensor), f"{wa.product_id.product_id} (WA CDR4, SW definition)"
+        return partial(_from_wa, wa_image, binning, sensor), f"{wa.product_id.product_id} (WA CDR4, SW definition)"
     shipped = choose_epoch([((key[1], key[2]), key) for key in read_shipped_table() if key[0] == sensor], observed)
     if shipped is None:
         raise SidecarNotFoundError(product.source.url, "MRO:SENSOR_ID", sensor, "a wavelength table for the sensor")
@@ -112,23 +118,23 @@ def _options(source: Source) -> dict[str, Any]:
     return dict(getattr(source.fs, "storage_options", {}) or {})
 
 
-def _attach_pixel_wavelength(product: Product, wa: Product, rows: Callable[..., np.ndarray]) -> None:
+def _attach_pixel_wavelength(product: Product, wa: Product, wa_image: Callable[[], np.ndarray]) -> None:
     wa_var = wa.variables["center_wavelength"].data
     samples = product.sizes["sample"]
     if wa_var.shape[-1] != samples:
         raise ShapeMismatchError(
             wa.source.url, "LINE_SAMPLES", wa_var.shape[-1], f"{samples} samples, as in {product.product_id.product_id}"
         )
-    compute = Memo(partial(_pixel_wavelengths, wa, rows))
     attrs = {**_WAVELENGTH_ATTRS, "long_name": "pixel centre wavelength (spectral smile)", "source": wa.product_id.product_id}
     product.coords["pixel_wavelength"] = Variable(
-        DerivedArray(("band", "sample"), (product.sizes["band"], samples), np.dtype(np.float32), compute),
+        DerivedArray(("band", "sample"), (product.sizes["band"], samples), np.dtype(np.float32), wa_image),
         attrs, {"_FillValue": np.float32(65535.0)},
     )
 
 
-def _wa_by_row(wa: Product, rows: np.ndarray) -> np.ndarray:
+def _wa_by_row(wa: Product, read_rows: Callable[..., np.ndarray]) -> np.ndarray:
     """WA image ``(band, sample)`` reordered to the product's detector rows (65535 where absent)."""
+    rows = read_rows((slice(None),))
     image = wa.variables["center_wavelength"].data.read((slice(None), 0, slice(None)))
     wa_rows = wa.coords["detector_row"].data.read((slice(None),))
     position = {int(r): i for i, r in enumerate(wa_rows)}
@@ -139,12 +145,8 @@ def _wa_by_row(wa: Product, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pixel_wavelengths(wa: Product, rows: Callable[..., np.ndarray]) -> np.ndarray:
-    return _wa_by_row(wa, rows((slice(None),)))
-
-
-def _from_wa(wa: Product, rows: Callable[..., np.ndarray], binning: int, sensor: str) -> np.ndarray:
-    return build_sw_wavelengths(_wa_by_row(wa, rows((slice(None),))), binning, sensor)
+def _from_wa(wa_image: Callable[[], np.ndarray], binning: int, sensor: str) -> np.ndarray:
+    return build_sw_wavelengths(wa_image(), binning, sensor)
 
 
 def _from_sw_table(sw: Product, rows: Callable[..., np.ndarray]) -> np.ndarray:
