@@ -43,8 +43,8 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
+        self.server.count(len(body))  # before writing: the client may go on as soon as it has the body
         self.wfile.write(body)
-        self.server.count(len(body))
 
     def _send_whole(self, path: str) -> None:
         if os.path.isdir(path):
@@ -58,8 +58,8 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.server.count(len(body))  # before writing: the client may go on as soon as it has the body
         self.wfile.write(body)
-        self.server.count(len(body))
 
 
 class _Server(ThreadingHTTPServer):
