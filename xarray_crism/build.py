@@ -183,7 +183,7 @@ def _add_line_tables(product: Product, finder: SidecarFinder, lines: int) -> Non
         if table is None:
             continue
         source, columns = table
-        load = Memo(partial(read_table, source, columns, obj.block, obj.file_records, url))
+        load = Memo(partial(read_table, source, columns, _count_rows(source, obj, url), url))
         for col in columns:
             product.variables[f"hk_{column_variable_name(col.name)}"] = _column_variable(col, ("line",), lines, load)
         product.attrs.setdefault("sidecar_files", []).append(source.url)
@@ -209,13 +209,17 @@ def _find_table(product: Product, finder: SidecarFinder, obj: PointedObject) -> 
     return source, build_columns(columns_block, url)
 
 
-def read_table(source: Source, columns: list[Column], table: Block, file_records: object, label: str) -> dict[str, np.ndarray]:
-    """Read a whole fixed-length ASCII table into one array per column."""
-    row_bytes = table.get("ROW_BYTES")
+def _count_rows(source: Source, obj: PointedObject, label: str) -> tuple[int, int]:
+    """Rows and row bytes of a pointed table, checked against its file's size (at open)."""
+    row_bytes = obj.block.get("ROW_BYTES")
     if not isinstance(row_bytes, int) or row_bytes < 1:
         raise LabelValueError(label, "ROW_BYTES", row_bytes, "a positive integer")
-    size = read_size(source)
-    rows = build_row_count(table, file_records, size, row_bytes, label)
+    return build_row_count(obj.block, obj.file_records, read_size(source), row_bytes, label), row_bytes
+
+
+def read_table(source: Source, columns: list[Column], rows_bytes: tuple[int, int], label: str) -> dict[str, np.ndarray]:
+    """Read ``rows`` fixed-length ASCII records of ``row_bytes`` into one array per column."""
+    rows, row_bytes = rows_bytes
     (data,) = read_ranges(source, [(0, rows * row_bytes)])
     return parse_ascii_table(data.tobytes(), row_bytes, rows, columns, label)
 
@@ -241,9 +245,9 @@ def _build_tables(product: Product, finder: SidecarFinder) -> None:
     if table is None:
         raise finder.not_found(str(parse_pointer(obj.pointer).filename), url, obj.key)
     source, columns = table
-    row_bytes = obj.block.get("ROW_BYTES")
-    rows = build_row_count(obj.block, obj.file_records, read_size(source), int(row_bytes or 0), url)
-    load = Memo(partial(read_table, source, columns, obj.block, obj.file_records, url))
+    rows_bytes = _count_rows(source, obj, url)
+    rows = rows_bytes[0]
+    load = Memo(partial(read_table, source, columns, rows_bytes, url))
     for col in columns:
         var = _column_variable(col, ("row",), rows, load)
         if var.data.dtype.kind == "f" and product.kind.fill_value is not None:

@@ -59,10 +59,11 @@ def attach_wavelengths(product: Product, finder: SidecarFinder) -> None:
     rows = product.coords["detector_row"].data.read
     bands = product.sizes["band"]
     wa = _find_wa(product, finder)
-    wa_image = None if wa is None else Memo(partial(_wa_by_row, wa, rows))
-    if wa is not None and wa_image is not None:
-        _attach_pixel_wavelength(product, wa, wa_image)
-    compute, source = _wavelength_source(product, finder, sensor, wa, wa_image, rows)
+    wa_image: tuple[str, Callable[[], np.ndarray]] | None = None
+    if wa is not None:
+        wa_image = (wa.product_id.product_id, Memo(partial(_wa_by_row, wa, rows)))
+        _attach_pixel_wavelength(product, wa, wa_image[1])
+    compute, source = _wavelength_source(product, finder, sensor, wa_image, rows)
     attrs = {**_WAVELENGTH_ATTRS, "source": source, "definition": _SW_DEFINITION.format(*_sw_columns(sensor))}
     product.coords["wavelength"] = Variable(DerivedArray(("band",), (bands,), np.dtype(np.float64), Memo(compute)), attrs)
 
@@ -71,17 +72,16 @@ def _wavelength_source(
     product: Product,
     finder: SidecarFinder,
     sensor: str,
-    wa: Product | None,
-    wa_image: Callable[[], np.ndarray] | None,
+    wa_image: tuple[str, Callable[[], np.ndarray]] | None,
     rows: Callable[..., np.ndarray],
 ) -> tuple[Callable[[], np.ndarray], str]:
     observed = parse_sclk(product.attrs.get("spacecraft_clock_start_count"))
     sw = _find_sw_table(finder, sensor, observed)
     if sw is not None:
         return partial(_from_sw_table, sw, rows), f"{sw.product_id.product_id} (CDR6 SW table)"
-    if wa is not None and wa_image is not None:
-        binning = _binning(product)
-        return partial(_from_wa, wa_image, binning, sensor), f"{wa.product_id.product_id} (WA CDR4, SW definition)"
+    if wa_image is not None:
+        wa_id, image = wa_image
+        return partial(_from_wa, image, _binning(product), sensor), f"{wa_id} (WA CDR4, SW definition)"
     shipped = choose_epoch([((key[1], key[2]), key) for key in read_shipped_table() if key[0] == sensor], observed)
     if shipped is None:
         raise SidecarNotFoundError(product.source.url, "MRO:SENSOR_ID", sensor, "a wavelength table for the sensor")
