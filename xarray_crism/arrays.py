@@ -8,15 +8,15 @@ import numpy as np
 from xarray.backends import BackendArray
 from xarray.core import indexing
 
-from .model import DerivedArray, DiskArray
+from .model import LazyArray
 
 __all__ = ["CrismBackendArray"]
 
 
 class CrismBackendArray(BackendArray):
-    """xarray's view of a :class:`DiskArray` or :class:`DerivedArray`: outer indexing, lazily."""
+    """xarray's view of any lazy array of the model (disk, derived, Bayer planes): outer indexing."""
 
-    def __init__(self, array: DiskArray | DerivedArray) -> None:
+    def __init__(self, array: LazyArray) -> None:
         self.array = array
         self.shape = array.shape
         self.dtype = array.dtype

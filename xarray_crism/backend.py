@@ -14,15 +14,16 @@ from .dataset import open_crism_dataset
 __all__ = ["CrismBackendEntrypoint"]
 
 _LABEL_SUFFIXES = (".lbl", ".lbl.txt")
+_PDS4_MARK = b"pds.nasa.gov/pds4"
 
 
 class CrismBackendEntrypoint(BackendEntrypoint):
-    """Open MRO CRISM PDS3 products (TRDR, EDR, DDR, LDR, CDR, ADR) as lazy Datasets."""
+    """Open MRO CRISM (PDS3, PDS4) and Mars 2020 Mastcam-Z calibrated products as lazy Datasets."""
 
-    description = "MRO CRISM PDS3 products as labelled, lazy Datasets (xarray-crism)"
+    description = "MRO CRISM and Mastcam-Z PDS products as labelled, lazy Datasets (xarray-crism)"
     url = "https://github.com/xarray-crism/xarray-crism"
     open_dataset_parameters = (
-        "filename_or_obj", "drop_variables", "mask_and_scale", "ddr", "sidecar_dirs", "storage_options",
+        "filename_or_obj", "drop_variables", "mask_and_scale", "ddr", "sidecar_dirs", "storage_options", "bayer",
     )
 
     def open_dataset(  # type: ignore[override]
@@ -34,10 +35,11 @@ class CrismBackendEntrypoint(BackendEntrypoint):
         ddr: str | os.PathLike[str] | None = None,
         sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
         storage_options: dict[str, Any] | None = None,
+        bayer: str = "raw",
     ) -> xr.Dataset:
         ds = open_crism_dataset(
             filename_or_obj, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options,
-            drop_variables=drop_variables,
+            drop_variables=drop_variables, bayer=bayer,
         )
         return xr.decode_cf(ds, mask_and_scale=mask_and_scale, decode_times=False, decode_coords=False)
 
@@ -46,4 +48,18 @@ class CrismBackendEntrypoint(BackendEntrypoint):
             name = os.fspath(filename_or_obj)
         except TypeError:
             return False
-        return str(name).lower().endswith(_LABEL_SUFFIXES)
+        name = str(name)
+        if name.lower().endswith(".xml"):
+            return _is_pds4(name)
+        return name.lower().endswith(_LABEL_SUFFIXES)
+
+
+def _is_pds4(name: str) -> bool:
+    """A local ``.xml`` is claimed when its head names the PDS4 namespace; a remote one always."""
+    if "://" in name:
+        return True
+    try:
+        with open(name, "rb") as f:
+            return _PDS4_MARK in f.read(4096)
+    except OSError:
+        return False

@@ -1,6 +1,8 @@
 """From label text to a :class:`~xarray_crism.model.Product` (reads labels, never data).
 
-``read_product`` reads a label through fsspec and ``build_product`` turns it into the model:
+``read_product`` reads a label through fsspec (a detached ``.LBL``, the ODL header attached to
+an ``.IMG``, or a PDS4 ``.xml``, which :mod:`~xarray_crism.build_pds4` builds) and
+``build_product`` turns a PDS3 label into the model:
 IMAGE objects become cube or per-band variables, the ROWNUM table becomes ``detector_row``,
 pointed ASCII tables with one row per line (TRDR/EDR housekeeping) become variables on
 ``line``, CDR6 tables become one variable per column, ADR ``ARRAY`` objects one variable each.
@@ -19,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .conventions import LABEL_ATTRIBUTES, band_variable, cf_units
-from .errors import LabelValueError, ShapeMismatchError
+from .conventions import LABEL_ATTRIBUTES, band_variable, build_cf_encoding, cf_units
+from .errors import LabelSyntaxError, LabelValueError, ShapeMismatchError
+from .headers import build_vicar_image_keywords, read_label_text, read_vicar_label
 from .layouts import ArrayLayout, build_array_layout, build_image_layout
 from .model import DerivedArray, DiskArray, Memo, Product, Variable
 from .pds3 import Block, parse_label, parse_pointer, plain
@@ -28,7 +31,7 @@ from .products import identify_product
 from .sources import SidecarFinder, Source, open_source, read_ranges, read_size, read_text
 from .tables import Column, build_columns, build_row_count, column_variable_name, parse_ascii_table, parse_binary_table
 
-__all__ = ["PointedObject", "build_product", "read_product", "read_table"]
+__all__ = ["PointedObject", "build_preferred_chunks", "build_product", "data_source", "read_product", "read_table"]
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +53,35 @@ def read_product(
     sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
     storage_options: dict[str, Any] | None = None,
 ) -> tuple[Product, SidecarFinder]:
-    """Read a label (local path or fsspec URL) and build its product model."""
+    """Read a label (local path or fsspec URL) and build its product model.
+
+    ``location`` may be a detached label, a PDS4 XML label, an IMG with an attached ODL header,
+    or a data file without one (then its ``.LBL`` or ``.xml`` beside it is read instead).
+    """
+    from .build_pds4 import build_pds4_product  # the PDS4 builder imports this module
+
     source = open_source(location, storage_options)
     finder = SidecarFinder(source, tuple(sidecar_dirs), storage_options)
-    return build_product(source, read_text(source), finder), finder
+    try:
+        label = read_label_text(source)
+    except LabelSyntaxError:
+        detached = _detached_label(finder)
+        if detached is None:
+            raise
+        source, finder = detached, SidecarFinder(detached, tuple(sidecar_dirs), storage_options)
+        label = read_label_text(source)
+    if label.kind == "xml":
+        return build_pds4_product(source, label.text, finder), finder
+    return build_product(source, label.text, finder), finder
+
+
+def _detached_label(finder: SidecarFinder) -> Source | None:
+    stem = posixpath.splitext(finder.product.name)[0]
+    for suffix in (".LBL", ".xml"):
+        found = finder.find(stem + suffix, finder.product.url, "label", local=True)
+        if found is not None:
+            return found
+    return None
 
 
 def build_product(source: Source, text: str, finder: SidecarFinder) -> Product:
@@ -79,8 +107,10 @@ def pointed_objects(label: Block) -> Iterator[PointedObject]:
                 yield PointedObject(key, value, target, record_bytes, block.get("FILE_RECORDS"))
 
 
-def data_source(finder: SidecarFinder, filename: str, keyword: str) -> Source:
-    """The data file a pointer names: next to the label, matched case-insensitively."""
+def data_source(finder: SidecarFinder, filename: str | None, keyword: str) -> Source:
+    """The data file a pointer names: next to the label, matched case-insensitively (None: the label's own file)."""
+    if filename is None:
+        return finder.product
     return finder.require(filename, finder.product.url, keyword, local=True)
 
 
@@ -89,24 +119,47 @@ def _build_images(product: Product, finder: SidecarFinder) -> None:
     if not images:
         raise LabelValueError(product.source.url, "^IMAGE", None, "an IMAGE object with a pointer")
     for i, obj in enumerate(images):
-        layout = build_image_layout(obj.block, obj.pointer, obj.record_bytes, product.source.url, obj.key)
+        image = _complete_from_vicar(product, finder, obj.block)
+        layout = build_image_layout(image, obj.pointer, obj.record_bytes, product.source.url, obj.key)
         src = data_source(finder, layout.filename, obj.key)
         layout.check_fits(read_size(src), src.url)
         suffix = "" if len(images) == 1 else f"_{i + 1}"
-        _add_image_variables(product, obj.block, DiskArray(src, layout), suffix)
+        _add_image_variables(product, image, DiskArray(src, layout), suffix)
     cube = next(iter(product.variables.values())).data
     bands = cube.layout.size["band"] if isinstance(cube, DiskArray) else 1
     _add_band_coordinates(product, finder, bands)
     _add_line_tables(product, finder, cube.layout.size["line"] if isinstance(cube, DiskArray) else 0)
 
 
+_IMAGE_KEYWORDS = ("LINES", "LINE_SAMPLES", "SAMPLE_TYPE", "SAMPLE_BITS")
+
+
+def _complete_from_vicar(product: Product, finder: SidecarFinder, image: Block) -> Block:
+    """The IMAGE object, with what it lacks taken from the attached VICAR header (read only then)."""
+    missing = [k for k in (*_IMAGE_KEYWORDS, "BANDS", "BAND_STORAGE_TYPE") if k not in image]
+    if not any(k in missing for k in _IMAGE_KEYWORDS):
+        return image
+    header = next((o for o in pointed_objects(product.label) if o.block.name == "IMAGE_HEADER"), None)
+    if header is None or not str(header.block.get("HEADER_TYPE", "")).upper().startswith("VICAR"):
+        return image
+    pointer = parse_pointer(header.pointer)
+    src = data_source(finder, pointer.filename, header.key)
+    nbytes = header.block.get("BYTES")
+    vicar = read_vicar_label(src, pointer.byte_offset(header.record_bytes), nbytes if isinstance(nbytes, int) else -1)
+    found = build_vicar_image_keywords(vicar)
+    log.info("%s: %s taken from the VICAR header", product.source.url, ", ".join(k for k in missing if k in found))
+    return Block(image.name, image.kind, [*image.items, *((k, found[k]) for k in missing if k in found)])
+
+
 def _add_image_variables(product: Product, image: Block, cube: DiskArray, suffix: str) -> None:
     kind = product.kind
     attrs = {"units": cf_units(image.get("UNIT")) or kind.units, "long_name": kind.long_name}
     encoding = {"_FillValue": kind.fill_value} if kind.fill_value is not None and cube.dtype.kind == "f" else {}
+    constants = {k: v for k, v in image.keywords() if k.endswith("_CONSTANT")}
+    encoding |= build_cf_encoding(cube.dtype, image.get("SCALING_FACTOR"), image.get("OFFSET"), constants, product.source.url)
     if kind.variable is not None:
         attrs = {k: v for k, v in attrs.items() if v}
-        chunks = _preferred_chunks(cube.layout)
+        chunks = build_preferred_chunks(cube.layout)
         product.variables[kind.variable + suffix] = Variable(cube, attrs, {**encoding, "preferred_chunks": chunks})
         return
     names = _band_names(image, cube.layout.size["band"], product.source.url)
@@ -131,7 +184,7 @@ def _band_names(image: Block, bands: int, url: str) -> list[str]:
     return [str(n) for n in names]
 
 
-def _preferred_chunks(layout: ArrayLayout, target_bytes: int = 32 * 2**20) -> dict[str, int]:
+def build_preferred_chunks(layout: ArrayLayout, target_bytes: int = 32 * 2**20) -> dict[str, int]:
     """Chunks that follow the file: whole rows of the slowest storage axis, ~32 MiB each."""
     slow = layout.storage_dims[0]
     slab = layout.nbytes // max(layout.size[slow], 1)
@@ -173,7 +226,7 @@ def _add_line_tables(product: Product, finder: SidecarFinder, lines: int) -> Non
     """Housekeeping tables (one ASCII row per line) as ``hk_*`` variables on ``line``."""
     url = product.source.url
     for obj in pointed_objects(product.label):
-        if obj.block.name.endswith("IMAGE") or obj.block.name == "ROWNUM_TABLE":
+        if not obj.block.name.endswith("TABLE") or obj.block.name == "ROWNUM_TABLE":
             continue
         if str(obj.block.get("INTERCHANGE_FORMAT", "")).upper() != "ASCII":
             continue
@@ -269,7 +322,7 @@ def _build_arrays(product: Product, finder: SidecarFinder) -> None:
         name = column_variable_name(str(obj.block.get("NAME", obj.key[1:])))
         unit = cf_units(next(obj.block.blocks("ELEMENT")).get("UNIT"))
         attrs = {k: v for k, v in (("long_name", obj.block.get("DESCRIPTION")), ("units", unit)) if v}
-        product.variables[name] = Variable(DiskArray(src, layout), attrs, {"preferred_chunks": _preferred_chunks(layout)})
+        product.variables[name] = Variable(DiskArray(src, layout), attrs, {"preferred_chunks": build_preferred_chunks(layout)})
 
 
 _CONTENT_BUILDERS: dict[str, Callable[[Product, SidecarFinder], None]] = {

@@ -3,14 +3,25 @@
 - :data:`DDR_BANDS`: DDR/LDR ``BAND_NAME`` -> variable name, units, long name;
 - :func:`slug`: the rule for band names not in a table (SU summary parameters, new backplanes);
 - :data:`UNITS`: label ``UNIT`` text -> CF/UDUNITS units;
-- :data:`LABEL_ATTRIBUTES`: label keywords copied as plain Dataset attributes.
+- :data:`LABEL_ATTRIBUTES`: label keywords copied as plain Dataset attributes;
+- :data:`MASKED_CONSTANTS`: the special constants that become missing values (CF ``_FillValue``
+  and ``missing_value``), in stored units, for :func:`build_cf_encoding`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["DDR_BANDS", "DROPPED_BANDS", "LABEL_ATTRIBUTES", "UNITS", "band_variable", "cf_units", "slug"]
+import numpy as np
+
+from .errors import LabelValueError
+
+__all__ = [
+    "DDR_BANDS", "DROPPED_BANDS", "LABEL_ATTRIBUTES", "MASKED_CONSTANTS", "UNITS",
+    "band_variable", "build_cf_encoding", "cf_units", "slug",
+]
 
 #: BAND_NAME (upper case, white space collapsed) -> (variable, units, long_name).
 DDR_BANDS: dict[str, tuple[str, str, str]] = {
@@ -102,3 +113,68 @@ def cf_units(label_unit: object) -> str | None:
         return None
     text = " ".join(str(label_unit).split())
     return UNITS.get(text.upper(), text)
+
+
+#: Special constants masked by CF decoding (PDS3 IMAGE keywords and PDS4 Special_Constants).
+#: Saturation constants and valid ranges are not masked: they are kept as attributes.
+MASKED_CONSTANTS = (
+    "MISSING_CONSTANT", "INVALID_CONSTANT", "missing_constant", "invalid_constant", "unknown_constant",
+    "not_applicable_constant", "error_constant",
+)
+
+
+def build_cf_encoding(
+    dtype: np.dtype, scale: object, offset: object, constants: Mapping[str, object], label: str
+) -> dict[str, Any]:
+    """CF ``scale_factor``/``add_offset``/``_FillValue``/``missing_value`` of a stored array.
+
+    Scaling is left out when it is the identity. Constants are in stored units and must be
+    representable in ``dtype``; the first masked one is ``_FillValue``, and when several differ
+    they are all listed in ``missing_value``. A float constant may be written as its IEEE bit
+    pattern (``0xFF7FFFFB``), as PDS4 allows.
+    """
+    encoding: dict[str, Any] = {}
+    factor, shift = _real(scale, 1.0, label, "scaling_factor"), _real(offset, 0.0, label, "offset")
+    if (factor, shift) != (1.0, 0.0):
+        encoding["scale_factor"], encoding["add_offset"] = np.float64(factor), np.float64(shift)
+    values: list[Any] = []
+    for key in MASKED_CONSTANTS:
+        if key in constants:
+            value = _stored(constants[key], dtype.newbyteorder("="), label, key)
+            if not any(_same(value, v) for v in values):
+                values.append(value)
+    if values:
+        encoding["_FillValue"] = values[0]
+    if len(values) > 1:
+        encoding["missing_value"] = np.array(values, dtype=dtype.newbyteorder("="))
+    return encoding
+
+
+def _real(value: object, default: float, label: str, keyword: str) -> float:
+    if value is None:
+        return default
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise LabelValueError(label, keyword, value, "a real number") from None
+
+
+def _stored(value: object, dtype: np.dtype, label: str, keyword: str) -> Any:
+    """``value`` as a scalar of ``dtype``, exactly, or a LabelValueError."""
+    text = str(value).strip()
+    try:
+        if text.lower().startswith("0x"):
+            bits = int(text, 16)
+            unsigned = np.dtype(f"u{dtype.itemsize}")
+            return np.array(bits, dtype=unsigned).view(dtype)[()]
+        number = float(text)
+        stored = np.array(number).astype(dtype)[()]
+    except (ValueError, OverflowError):
+        raise LabelValueError(label, keyword, value, f"a value of the array's type {dtype}") from None
+    if float(stored) != number and not np.isnan(number):
+        raise LabelValueError(label, keyword, value, f"a value the array's type {dtype} can hold")
+    return stored
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(a == b) or (bool(np.isnan(a)) and bool(np.isnan(b))) if np.asarray(a).dtype.kind == "f" else bool(a == b)

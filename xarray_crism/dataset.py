@@ -23,9 +23,10 @@ def open_crism_dataset(
     sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
     storage_options: dict[str, Any] | None = None,
     drop_variables: Iterable[str] | None = None,
+    bayer: str = "raw",
 ) -> xr.Dataset:
-    """Open a CRISM product lazily as a Dataset (undecoded: xarray's CF decoding comes after)."""
-    product = open_product(location, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options)
+    """Open a product lazily as a Dataset (undecoded: xarray's CF decoding comes after)."""
+    product = open_product(location, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options, bayer=bayer)
     return build_dataset(product, drop_variables)
 
 

@@ -1,7 +1,9 @@
 """Array layouts: where an array lives in its file and how its bytes are ordered.
 
-``build_image_layout`` reads an ``IMAGE`` object of a PDS3 label (and ``build_array_layout`` an
-``ARRAY``) into an :class:`ArrayLayout`; nothing here does I/O. Sample types are a table, so a
+``build_image_layout`` reads an ``IMAGE`` object of a PDS3 label (``build_array_layout`` an
+``ARRAY``, ``build_pds4_layout`` a PDS4 ``Array*`` class) into an :class:`ArrayLayout`; nothing
+here does I/O. A layout whose ``filename`` is None lives in the label's own file (attached
+labels, as in Mastcam-Z IMGs). Sample types are a table, so a
 new type is one line, and every check names the label, the keyword and what was expected.
 """
 
@@ -14,9 +16,10 @@ import numpy as np
 
 from .errors import LabelValueError, TruncatedFileError
 from .pds3 import Block, Pointer, Quantity, parse_pointer
+from .pds4 import Pds4Array
 from .sources import check_plain_name
 
-__all__ = ["CANONICAL_DIMS", "ArrayLayout", "build_array_layout", "build_dtype", "build_image_layout"]
+__all__ = ["CANONICAL_DIMS", "ArrayLayout", "build_array_layout", "build_dtype", "build_image_layout", "build_pds4_layout"]
 
 CANONICAL_DIMS = ("band", "line", "sample")
 
@@ -41,6 +44,17 @@ SAMPLE_TYPES: dict[str, tuple[str, str]] = {
     "PC_INTEGER": ("<", "i"),
     "VAX_INTEGER": ("<", "i"),
 }
+#: PDS4 Element_Array data_type -> numpy dtype (every numeric type of the PDS4 standard).
+PDS4_DATA_TYPES: dict[str, str] = {
+    "SignedByte": "i1", "UnsignedByte": "u1",
+    **{f"Signed{o}{n}": f"{c}i{n}" for o, c in (("MSB", ">"), ("LSB", "<")) for n in (2, 4, 8)},
+    **{f"Unsigned{o}{n}": f"{c}u{n}" for o, c in (("MSB", ">"), ("LSB", "<")) for n in (2, 4, 8)},
+    **{f"IEEE754{o}{w}": f"{c}f{n}" for o, c in (("MSB", ">"), ("LSB", "<")) for w, n in (("Single", 4), ("Double", 8))},
+    **{f"Complex{o}{n}": f"{c}c{n}" for o, c in (("MSB", ">"), ("LSB", "<")) for n in (8, 16)},
+}
+#: PDS4 axis names -> our dimension names (others are lower-cased).
+PDS4_AXES = {"band": "band", "line": "line", "sample": "sample", "bands": "band", "lines": "line", "samples": "sample"}
+
 _VALID_BITS = {"f": (32, 64), "u": (8, 16, 32, 64), "i": (8, 16, 32, 64)}
 
 #: BAND_STORAGE_TYPE -> order of the axes in the file, slowest first.
@@ -60,7 +74,7 @@ class ArrayLayout:
     ``dims`` order, which is :data:`CANONICAL_DIMS` for images.
     """
 
-    filename: str
+    filename: str | None
     offset: int
     dtype: np.dtype
     storage_dims: tuple[str, ...]
@@ -149,9 +163,29 @@ def build_array_layout(
     return ArrayLayout(filename, offset, dtype, dims, tuple(items), dims)
 
 
+def build_pds4_layout(array: Pds4Array, filename: str, label: str) -> ArrayLayout:
+    """Layout of a PDS4 array; images (Band/Line/Sample axes, 2-D or 3-D) get ``CANONICAL_DIMS``."""
+    where = array.name
+    if array.axis_index_order != "Last Index Fastest":
+        raise LabelValueError(label, f"{where}/axis_index_order", array.axis_index_order, "'Last Index Fastest' (PDS4)")
+    if array.data_type not in PDS4_DATA_TYPES:
+        raise LabelValueError(label, f"{where}/Element_Array/data_type", array.data_type, f"one of {sorted(PDS4_DATA_TYPES)}")
+    if not array.axes:
+        raise LabelValueError(label, f"{where}/Axis_Array", None, "one Axis_Array per dimension")
+    dims = tuple(PDS4_AXES.get(a.name.lower(), "_".join(a.name.lower().split())) for a in array.axes)
+    shape = tuple(a.elements for a in array.axes)
+    if len(set(dims)) != len(dims):
+        raise LabelValueError(label, f"{where}/Axis_Array/axis_name", dims, "distinct axis names")
+    if set(dims) == {"line", "sample"}:
+        dims, shape = ("band", *dims), (1, *shape)
+    out_dims = CANONICAL_DIMS if set(dims) == set(CANONICAL_DIMS) else dims
+    name = check_plain_name(filename, label, "File_Area_Observational/File/file_name")
+    return ArrayLayout(name, array.offset, np.dtype(PDS4_DATA_TYPES[array.data_type]), dims, shape, out_dims)
+
+
 def _resolve_pointer(
     value: object, record_bytes: int | None, label: str, key: str, obj: Block
-) -> tuple[str, int]:
+) -> tuple[str | None, int]:
     try:
         pointer: Pointer = parse_pointer(value)
         offset = pointer.byte_offset(record_bytes)
@@ -160,7 +194,7 @@ def _resolve_pointer(
     if offset < 0:
         raise LabelValueError(label, key, value, "a start record or byte of 1 or more")
     if pointer.filename is None:
-        raise LabelValueError(label, key, value, "a data file name (attached data are not CRISM)")
+        return None, offset
     return check_plain_name(pointer.filename, label, key), offset
 
 

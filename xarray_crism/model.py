@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from .products import ProductId, ProductKind
 from .reader import Key, read_array
 from .sources import Source
 
-__all__ = ["DerivedArray", "DiskArray", "Memo", "Product", "Variable", "outer_index"]
+__all__ = ["DerivedArray", "DiskArray", "LazyArray", "Memo", "Product", "Variable", "outer_index"]
 
 T = TypeVar("T")
 
@@ -95,7 +95,19 @@ class DerivedArray:
         return outer_index(data, key)
 
 
-LazyArray = DiskArray | DerivedArray
+class LazyArray(Protocol):
+    """What a variable's data must offer: dims, shape, dtype and outer-indexed reads."""
+
+    @property
+    def dims(self) -> tuple[str, ...]: ...
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def dtype(self) -> np.dtype: ...
+
+    def read(self, key: Key) -> np.ndarray: ...
 
 
 @dataclass
@@ -114,7 +126,11 @@ class Variable:
 
 @dataclass
 class Product:
-    """One product as its label describes it: identity, variables, coordinates, attributes."""
+    """One product as its label describes it: identity, variables, coordinates, attributes.
+
+    ``label`` is the label as a :class:`Block` tree whatever its format (``label_format`` is
+    ``"PDS3"`` for ODL labels, detached or attached, and ``"PDS4"`` for XML labels).
+    """
 
     source: Source
     product_id: ProductId
@@ -124,6 +140,7 @@ class Product:
     variables: dict[str, Variable] = field(default_factory=dict)
     coords: dict[str, Variable] = field(default_factory=dict)
     attrs: dict[str, Any] = field(default_factory=dict)
+    label_format: str = "PDS3"
 
     @property
     def sizes(self) -> dict[str, int]:

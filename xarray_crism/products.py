@@ -1,6 +1,7 @@
-"""Product identification: which CRISM product a label describes, as data.
+"""Product identification: which CRISM or Mastcam-Z product a label describes, as data.
 
-``identify_product`` parses a PRODUCT_ID (or file name) with the SIS naming conventions and
+``identify_product`` parses a PRODUCT_ID (or file name) with the SIS naming conventions (and
+the Mastcam-Z calibrated bundle's 58-character file names) and
 looks the product's kind up in :data:`KINDS`, a table keyed by (family, type code). Quirks of a
 product type are columns of that table, never branches in the reader.
 """
@@ -34,6 +35,7 @@ class ProductKind:
     band_names: str | None = None
     content: str = "image"
     has_wavelengths: bool = True
+    band_coordinates: str = "crism"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class ProductId:
     sclk_partition: int | None = None
     sclk_time: int | None = None
     binning_code: int | None = None
+    filter_code: str | None = None
+    sol: int | None = None
 
 
 _SENSOR_SPACE = re.compile(
@@ -66,6 +70,10 @@ _CDR6 = re.compile(
     r"CDR6_(?P<partition>\d)_(?P<time>\d{10})_(?P<code>[A-Z]{2})_(?P<sensor>[SLJ])_(?P<version>[0-9A-Z])"
 )
 _ADR = re.compile(r"ADR_?(?P<code>[A-Z]{2})_(?P<wavelength>\d{4})_(?P<partition>\d)_(?P<time>\d{10})_(?P<version>[0-9A-Z])")
+_MASTCAMZ = re.compile(
+    r"Z(?P<sensor>[LR])(?P<filter>[0-9A-Z])_(?P<sol>\d{4})_(?P<sclk>\d{10})_(?P<msec>\d{3})(?P<code>[A-Z]{3})_"
+    r"(?P<rest>[A-Z0-9_]+?)(?P<version>\d{2})"
+)
 _FILETYPE_FAMILY = {"TRR": "TRDR", "EDR": "EDR", "DDR": "DDR", "LDR": "LDR"}
 
 _I_OVER_F = "I/F"
@@ -101,6 +109,8 @@ KINDS: dict[tuple[str, str], ProductKind] = {
     ("CDR4", "PS"): ProductKind("CDR4", "PS", "smile shift", "smile_shift", "lines to shift for spectral smile", None),
     ("CDR4", "LL"): ProductKind("CDR4", "LL", "leaked light", "leaked_light", "leaked higher-order light matrices", None),
     ("CDR6", "*"): ProductKind("CDR6", "*", "calibration table", None, "", None, content="table", has_wavelengths=False),
+    ("MCZ", "RAD"): ProductKind("MCZ", "RAD", "Mastcam-Z radiance", "radiance", "spectral radiance", "W m-2 sr-1 nm-1", None, has_wavelengths=False, band_coordinates="filters"),
+    ("MCZ", "IOF"): ProductKind("MCZ", "IOF", "Mastcam-Z radiance factor", "i_over_f", "radiance factor (I/F)", "1", None, has_wavelengths=False, band_coordinates="filters"),
     ("ADR", "*"): ProductKind("ADR", "*", "look-up table", None, "", None, fill_value=None, content="array", has_wavelengths=False),
 }
 
@@ -117,7 +127,7 @@ def identify_product(product_id: str, label: str) -> tuple[ProductId, ProductKin
     if pid is None:
         raise UnsupportedProductError(
             label, "PRODUCT_ID", product_id,
-            f"a CRISM product name per the SIS (supported: {supported_products()})",
+            f"a CRISM product name per the SIS or a Mastcam-Z calibrated product name (supported: {supported_products()})",
         )
     kind = KINDS.get((pid.family, pid.code)) or KINDS.get((pid.family, "*"))
     if kind is None:
@@ -134,6 +144,12 @@ def _parse_product_id(text: str) -> ProductId | None:
         return ProductId(
             text, _FILETYPE_FAMILY[g["filetype"]], g["code"], g["sensor"], g["class_type"],
             g["observation_id"], g["counter"], g["macro"], g["version"],
+        )
+    m = _MASTCAMZ.fullmatch(text)
+    if m:
+        return ProductId(
+            text, "MCZ", m["code"], m["sensor"], version=m["version"], sclk_time=int(m["sclk"]),
+            filter_code=m["filter"], sol=int(m["sol"]),
         )
     for family, pattern in (("CDR4", _CDR4), ("CDR6", _CDR6), ("ADR", _ADR)):
         m = pattern.fullmatch(text)

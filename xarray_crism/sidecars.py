@@ -17,6 +17,7 @@ import numpy as np
 
 from .build import read_product
 from .errors import LabelValueError, ShapeMismatchError, SidecarNotFoundError
+from .mastcamz import attach_filter_coordinates
 from .model import DerivedArray, DiskArray, Memo, Product, Variable
 from .sources import SidecarFinder, Source
 from .wavelengths import (
@@ -40,10 +41,17 @@ def open_product(
     ddr: str | os.PathLike[str] | None = None,
     sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
     storage_options: dict[str, Any] | None = None,
+    bayer: str = "raw",
 ) -> Product:
-    """Read a product's label and join its wavelengths and (``ddr="auto"`` or a path) its DDR."""
+    """Read a product's label and join its wavelengths and (``ddr="auto"`` or a path) its DDR.
+
+    Mastcam-Z products get their filter coordinates instead; ``bayer="split"`` turns a raw
+    Bayer mosaic into R, G, B planes (other products are not affected by ``bayer``).
+    """
     product, finder = read_product(location, sidecar_dirs=sidecar_dirs, storage_options=storage_options)
-    if product.kind.has_wavelengths and "detector_row" in product.coords:
+    if product.kind.band_coordinates == "filters":
+        attach_filter_coordinates(product, bayer)
+    elif product.kind.has_wavelengths and "detector_row" in product.coords:
         attach_wavelengths(product, finder)
     if ddr is not None:
         ddr_product = find_ddr(product, finder) if ddr == "auto" else read_product(ddr, storage_options=storage_options)[0]

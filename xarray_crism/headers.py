@@ -1,0 +1,161 @@
+"""Labels at the start of a file: detached PDS3 labels, attached ODL headers, VICAR headers, XML.
+
+``read_label_text`` reads only the label of a file, whatever kind it is: a detached ``.LBL``
+(the whole file), a PDS4 ``.xml`` (the whole file), or the attached ODL header of an ``.IMG``
+(Mastcam-Z: ``LABEL_RECORDS`` records of ``RECORD_BYTES``, NUL padded, ending at ``END``), so
+opening an IMG never reads its data. ``parse_vicar_label`` reads the VICAR header that follows a
+Mastcam-Z ODL header (``LBLSIZE=16480 FORMAT='HALF' ... NL=1200``) into a dict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import LabelSyntaxError, TruncatedFileError
+from .sources import MAX_LABEL_BYTES, Source, read_ranges, read_size
+
+__all__ = [
+    "HEAD_BYTES", "LabelText", "build_vicar_image_keywords", "parse_vicar_label", "read_label_text", "read_vicar_label",
+]
+
+#: Bytes read first from any file: a whole detached label, or enough to size an attached one.
+HEAD_BYTES = 64 * 1024
+
+_END = re.compile(rb"(?m)^[ \t]*END[ \t]*\r?$")
+_LABEL_AREA = (re.compile(rb"(?m)^\s*RECORD_BYTES\s*=\s*(\d+)"), re.compile(rb"(?m)^\s*LABEL_RECORDS\s*=\s*(\d+)"))
+_ODL_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:/\*[^\n]*\*/\s*)*\^?[A-Za-z][A-Za-z0-9_:]*\s*=")
+_VICAR_ITEM = re.compile(r"\s*([A-Z0-9_]+)=('(?:[^']|'')*'|\([^)]*\)|[^\s]+)")
+
+
+@dataclass(frozen=True)
+class LabelText:
+    """The text of a label and how it sits in its file.
+
+    ``kind`` is ``"xml"`` (PDS4) or ``"odl"`` (PDS3: a detached label, or an attached header
+    cut after its ``END`` line).
+    """
+
+    text: str
+    kind: str
+
+
+def read_label_text(source: Source) -> LabelText:
+    """Read the label of ``source`` (never its data): at most :data:`MAX_LABEL_BYTES`."""
+    size = read_size(source)
+    (head,) = read_ranges(source, [(0, min(size, HEAD_BYTES))])
+    data = head.tobytes()
+    if data.lstrip()[:1] == b"<":
+        return LabelText(_decode_xml(_read_whole(source, size, data), source.url), "xml")
+    if not _ODL_START.match(data):
+        raise LabelSyntaxError(source.url, "label", data[:16], "a PDS3 label (KEYWORD = value ...) or a PDS4 XML label")
+    end = _END.search(data)
+    if end is None and size > len(data):
+        data = _read_label_area(source, size, data)
+        end = _END.search(data)
+    if end is not None:
+        line_end = data.find(b"\n", end.end())
+        cut = len(data) if line_end < 0 else line_end + 1
+        if data[cut:].strip(b" \t\r\n\0") or size > len(data):
+            data = data[:cut]  # an attached header: what follows is not label
+    return LabelText(_decode(data), "odl")
+
+
+def _read_whole(source: Source, size: int, head: bytes) -> bytes:
+    if size > MAX_LABEL_BYTES:
+        raise TruncatedFileError(source.url, "label size", size, f"at most {MAX_LABEL_BYTES} bytes")
+    if size <= len(head):
+        return head
+    (rest,) = read_ranges(source, [(len(head), size)])
+    return head + rest.tobytes()
+
+
+def _read_label_area(source: Source, size: int, head: bytes) -> bytes:
+    """The label of a file bigger than :data:`HEAD_BYTES` whose END is not in the head."""
+    record_bytes, label_records = (m.search(head) for m in _LABEL_AREA)
+    if record_bytes and label_records:
+        extent = int(record_bytes[1]) * int(label_records[1])
+        if extent > MAX_LABEL_BYTES:
+            raise TruncatedFileError(source.url, "LABEL_RECORDS x RECORD_BYTES", extent, f"at most {MAX_LABEL_BYTES} bytes")
+        if extent > size:
+            raise TruncatedFileError(source.url, "file size", size, f"at least the {extent} bytes of its label records")
+        (rest,) = read_ranges(source, [(len(head), extent)]) if extent > len(head) else (None,)
+        return head if rest is None else head + rest.tobytes()
+    return _read_whole(source, size, head)
+
+
+def _decode(data: bytes) -> str:
+    """Latin-1 (no byte fails), NUL padding dropped."""
+    return data.decode("latin-1").replace("\0", "")
+
+
+def _decode_xml(data: bytes, url: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise LabelSyntaxError(url, "encoding", f"byte {err.start}", "UTF-8 text (PDS4 labels are UTF-8)") from None
+
+
+def parse_vicar_label(text: str, filename: str) -> dict[str, object]:
+    """The system items of a VICAR label (up to the first ``PROPERTY``/``TASK``), typed.
+
+    Integers and reals become numbers, quoted strings lose their quotes; ``LBLSIZE`` must come
+    first, as the VICAR format requires.
+    """
+    if not text.startswith("LBLSIZE="):
+        raise LabelSyntaxError(filename, "LBLSIZE", text[:20], "a VICAR label starting with LBLSIZE=")
+    items: dict[str, object] = {}
+    for match in _VICAR_ITEM.finditer(text.rstrip("\0 ")):
+        key, value = match[1], match[2]
+        if key in ("PROPERTY", "TASK"):
+            break
+        items[key] = _vicar_value(value)
+    return items
+
+
+def _vicar_value(value: str) -> object:
+    if value.startswith("'"):
+        return value[1:-1].replace("''", "'")
+    for convert in (int, float):
+        try:
+            return convert(value)
+        except ValueError:
+            continue
+    return value
+
+
+def read_vicar_label(source: Source, offset: int, nbytes: int) -> dict[str, object]:
+    """Read and parse the VICAR label at ``offset`` (``nbytes`` long, from the ODL header)."""
+    if nbytes <= 0 or nbytes > MAX_LABEL_BYTES:
+        raise TruncatedFileError(source.url, "IMAGE_HEADER BYTES", nbytes, f"1 to {MAX_LABEL_BYTES} bytes")
+    (data,) = read_ranges(source, [(offset, offset + nbytes)])
+    return parse_vicar_label(_decode(data.tobytes()), source.url)
+
+
+#: VICAR system items -> the PDS3 IMAGE keywords they stand for.
+_VICAR_ORG = {"BSQ": "BAND_SEQUENTIAL", "BIL": "LINE_INTERLEAVED", "BIP": "SAMPLE_INTERLEAVED"}
+_VICAR_FORMAT = {
+    "BYTE": ("UNSIGNED_INTEGER", 8), "HALF": ("INTEGER", 16), "FULL": ("INTEGER", 32), "REAL": ("REAL", 32), "DOUB": ("REAL", 64),
+}
+_VICAR_ORDER = {("INTEGER", "HIGH"): "MSB_INTEGER", ("INTEGER", "LOW"): "LSB_INTEGER",
+                ("REAL", "IEEE"): "IEEE_REAL", ("REAL", "RIEEE"): "PC_REAL"}
+
+
+def build_vicar_image_keywords(vicar: dict[str, object]) -> dict[str, object]:
+    """PDS3 IMAGE keywords (LINES, LINE_SAMPLES, BANDS, BAND_STORAGE_TYPE, SAMPLE_TYPE/BITS) from VICAR items."""
+    out: dict[str, object] = {}
+    for pds3, key in (("LINES", "NL"), ("LINE_SAMPLES", "NS"), ("BANDS", "NB")):
+        if isinstance(vicar.get(key), int):
+            out[pds3] = vicar[key]
+    if str(vicar.get("ORG")) in _VICAR_ORG:
+        out["BAND_STORAGE_TYPE"] = _VICAR_ORG[str(vicar["ORG"])]
+    fmt = _VICAR_FORMAT.get(str(vicar.get("FORMAT")))
+    if fmt is not None:
+        kind, bits = fmt
+        if kind == "UNSIGNED_INTEGER":
+            out["SAMPLE_TYPE"], out["SAMPLE_BITS"] = "MSB_UNSIGNED_INTEGER", bits
+        else:
+            order = vicar.get("INTFMT" if kind == "INTEGER" else "REALFMT")
+            if (kind, order) in _VICAR_ORDER:
+                out["SAMPLE_TYPE"], out["SAMPLE_BITS"] = _VICAR_ORDER[(kind, str(order))], bits
+    return out
