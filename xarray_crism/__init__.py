@@ -1,11 +1,14 @@
-"""xarray-crism: MRO CRISM PDS products as labelled, lazy xarray Datasets.
+"""xarray-crism: MRO CRISM and Mars 2020 Mastcam-Z PDS products as labelled, lazy xarray Datasets.
 
 Use it through xarray: ``xr.open_dataset(path_or_url, engine="crism")``; see the README.
+``stack_filters`` builds a multispectral cube from Mastcam-Z products.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from .errors import (
     CrismError,
@@ -18,6 +21,16 @@ from .errors import (
     UnsupportedProductError,
 )
 from .samples import sample_path
+
+_LAZY = {"stack_filters": "stacking", "group_by_pointing": "stacking"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the xarray-level helpers on first use, so ``import xarray_crism`` stays light."""
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     __version__ = version("xarray-crism")
@@ -34,5 +47,7 @@ __all__ = [
     "UnsafePathError",
     "UnsupportedProductError",
     "__version__",
+    "group_by_pointing",
     "sample_path",
+    "stack_filters",
 ]

@@ -16,11 +16,13 @@ from .errors import LabelSyntaxError, TruncatedFileError
 from .sources import MAX_LABEL_BYTES, Source, read_ranges, read_size
 
 __all__ = [
-    "HEAD_BYTES", "LabelText", "build_vicar_image_keywords", "parse_vicar_label", "read_label_text", "read_vicar_label",
+    "HEAD_BYTES", "SNIFF_BYTES", "LabelText", "build_vicar_image_keywords", "parse_vicar_label", "read_label_text", "read_vicar_label",
 ]
 
-#: Bytes read first from any file: a whole detached label, or enough to size an attached one.
+#: Files up to this size are read whole at once (detached labels).
 HEAD_BYTES = 64 * 1024
+#: Bytes read first from a bigger file, to find where its label ends.
+SNIFF_BYTES = 4 * 1024
 
 _END = re.compile(rb"(?m)^[ \t]*END[ \t]*\r?$")
 _LABEL_AREA = (re.compile(rb"(?m)^\s*RECORD_BYTES\s*=\s*(\d+)"), re.compile(rb"(?m)^\s*LABEL_RECORDS\s*=\s*(\d+)"))
@@ -41,9 +43,14 @@ class LabelText:
 
 
 def read_label_text(source: Source) -> LabelText:
-    """Read the label of ``source`` (never its data): at most :data:`MAX_LABEL_BYTES`."""
+    """Read the label of ``source`` (never its data): at most :data:`MAX_LABEL_BYTES`.
+
+    A file of up to :data:`HEAD_BYTES` is read whole, in one request. A bigger one is sniffed
+    (:data:`SNIFF_BYTES`), then exactly its label records are read when ``RECORD_BYTES`` and
+    ``LABEL_RECORDS`` say where the label ends, or doubling chunks until ``END``.
+    """
     size = read_size(source)
-    (head,) = read_ranges(source, [(0, min(size, HEAD_BYTES))])
+    (head,) = read_ranges(source, [(0, min(size, HEAD_BYTES if size <= HEAD_BYTES else SNIFF_BYTES))])
     data = head.tobytes()
     if data.lstrip()[:1] == b"<":
         return LabelText(_decode_xml(_read_whole(source, size, data), source.url), "xml")
@@ -71,7 +78,7 @@ def _read_whole(source: Source, size: int, head: bytes) -> bytes:
 
 
 def _read_label_area(source: Source, size: int, head: bytes) -> bytes:
-    """The label of a file bigger than :data:`HEAD_BYTES` whose END is not in the head."""
+    """The label of a file bigger than its head whose END is not in the head."""
     record_bytes, label_records = (m.search(head) for m in _LABEL_AREA)
     if record_bytes and label_records:
         extent = int(record_bytes[1]) * int(label_records[1])
@@ -79,9 +86,20 @@ def _read_label_area(source: Source, size: int, head: bytes) -> bytes:
             raise TruncatedFileError(source.url, "LABEL_RECORDS x RECORD_BYTES", extent, f"at most {MAX_LABEL_BYTES} bytes")
         if extent > size:
             raise TruncatedFileError(source.url, "file size", size, f"at least the {extent} bytes of its label records")
-        (rest,) = read_ranges(source, [(len(head), extent)]) if extent > len(head) else (None,)
-        return head if rest is None else head + rest.tobytes()
-    return _read_whole(source, size, head)
+        return head + _read_more(source, len(head), extent)
+    data = head
+    while _END.search(data) is None and len(data) < min(size, MAX_LABEL_BYTES):
+        data += _read_more(source, len(data), min(size, MAX_LABEL_BYTES, 2 * len(data)))
+    if _END.search(data) is None and size > MAX_LABEL_BYTES:
+        raise TruncatedFileError(source.url, "END", None, f"the label's END within its first {MAX_LABEL_BYTES} bytes")
+    return data
+
+
+def _read_more(source: Source, start: int, stop: int) -> bytes:
+    if stop <= start:
+        return b""
+    (rest,) = read_ranges(source, [(start, stop)])
+    return rest.tobytes()
 
 
 def _decode(data: bytes) -> str:
