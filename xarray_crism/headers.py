@@ -16,7 +16,8 @@ from .errors import LabelSyntaxError, TruncatedFileError
 from .sources import MAX_LABEL_BYTES, Source, read_ranges, read_size
 
 __all__ = [
-    "HEAD_BYTES", "SNIFF_BYTES", "LabelText", "build_vicar_image_keywords", "parse_vicar_label", "read_label_text", "read_vicar_label",
+    "HEAD_BYTES", "SNIFF_BYTES", "LabelText", "build_vicar_image_keywords", "parse_vicar_label", "read_label_text",
+    "read_vicar_label",
 ]
 
 #: Files up to this size are read whole at once (detached labels).

@@ -84,11 +84,13 @@ def parse_pds4_label(text: str, filename: str) -> Pds4Label:
 
 
 def find_path(block: Block, path: str, default: Any = None) -> Any:
-    """The first value at ``path`` (local names separated by ``/``) below ``block``."""
+    """The first value at ``path`` (local names separated by ``/``), the path starting anywhere below ``block``."""
     *classes, leaf = path.split("/")
-    for found in _descend(block, classes):
-        if leaf in found:
-            return found.get(leaf)
+    starts = [b for b in block.walk() if b.name == classes[0]] if classes else [block]
+    for start in starts:
+        for found in _descend(start, classes[1:]):
+            if leaf in found:
+                return found.get(leaf)
     return default
 
 

@@ -46,14 +46,15 @@ def stack_filters(
     datasets = [
         xr.open_dataset(p, engine="crism", bayer=bayer, storage_options=storage_options, chunks={}) for p in paths
     ]
-    first, name = _check_stackable(paths, datasets)
+    name = _check_stackable(paths, datasets)
     parts = [_with_band_origin(ds[[name]], ds.attrs["product_id"]) for ds in datasets]
     cube = xr.concat(parts, dim="band", coords="different", compat="equals", combine_attrs="drop_conflicts")
     cube = cube.isel(band=np.argsort(cube["wavelength"].values, kind="stable"))
     return cube.assign_coords(band=np.arange(cube.sizes["band"]))
 
 
-def _check_stackable(paths: Sequence[Path], datasets: list[xr.Dataset]) -> tuple[xr.Dataset, str]:
+def _check_stackable(paths: Sequence[Path], datasets: list[xr.Dataset]) -> str:
+    """The variable the products share; raise unless they share it, one eye and pointing, and a size."""
     first = datasets[0]
     name = _variable(paths[0], first)
     key = pointing_key(first.attrs)
@@ -72,7 +73,7 @@ def _check_stackable(paths: Sequence[Path], datasets: list[xr.Dataset]) -> tuple
                 where, "LINES x LINE_SAMPLES", (ds.sizes["line"], ds.sizes["sample"]),
                 f"{shape}, the size of {paths[0]} (products of one cube must share a size)",
             )
-    return first, name
+    return name
 
 
 def _variable(path: Path, ds: xr.Dataset) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -54,8 +55,8 @@ def write_mastcamz_img(
     header = re.sub(r"(?ms)^OBJECT\s*=\s*IMAGE\s*$.*?^END_OBJECT\s*=\s*IMAGE\s*$", image, header)
     header = re.sub(r'(?m)^(\s*PRODUCT_ID\s*=\s*)"[^"]*"', rf'\g<1>"{product_id}"', header)
     header = re.sub(r'(?m)^(PRODUCT_ID\s*=\s*)\r?\n"[^"]*"', rf'\g<1>\r\n"{product_id}"', header)
-    for keyword, value in (replace or {}).items():
-        header = re.sub(rf"(?m)^(\s*{keyword}\s*=\s*)[^\r\n]*", lambda m, v=value: m[1] + v, header)
+    for keyword, text in (replace or {}).items():
+        header = re.sub(rf"(?m)^(\s*{keyword}\s*=\s*)[^\r\n]*", _replacement(text), header)
     vicar = _vicar_label(dtype, data.shape, record_bytes)
     label_records = math.ceil((len(header) + 200) / record_bytes)
     vicar_records = len(vicar) // record_bytes
@@ -71,6 +72,10 @@ def write_mastcamz_img(
     out = Path(path)
     out.write_bytes(head + vicar + np.ascontiguousarray(data).tobytes())
     return out
+
+
+def _replacement(text: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: m[1] + text
 
 
 def _template_header(template_img: str | Path) -> str:
@@ -119,7 +124,7 @@ def write_pds4_label(
     scaling: tuple[float, float] | None = None,
     constants: dict[str, str] | None = None,
     filters: list[tuple[str, int, float]] | None = None,
-    headers: list[tuple[str, int, int, str]] = (),  # type: ignore[assignment]
+    headers: tuple[tuple[str, int, int, str], ...] | list[tuple[str, int, int, str]] = (),
     lid: str = "urn:nasa:pds:xarray_crism_test:data:product",
 ) -> Path:
     """Write a PDS4 label for one array of ``file_name``; ``axes`` slowest first.
