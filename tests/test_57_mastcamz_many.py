@@ -118,3 +118,13 @@ def test_truncated_img_and_bad_bayer_option(tmp_path: Path) -> None:
         xr.open_dataset(path, engine="crism")
     with pytest.raises(LabelValueError, match=r"bayer = 'rgb'; expected one of \('raw', 'split'\)"):
         xr.open_dataset(TEMPLATE, engine="crism", bayer="rgb")
+
+
+def test_open_mfdataset_recipe_matches_stack_filters(sequence: list[Path]) -> None:
+    cube = xarray_crism.stack_filters(sequence)
+    mf = xr.open_mfdataset(
+        sequence, engine="crism", combine="nested", concat_dim="band", coords="different", compat="equals",
+        combine_attrs="drop_conflicts",
+    ).sortby("wavelength")
+    np.testing.assert_array_equal(mf.wavelength.values, cube.wavelength.values)
+    np.testing.assert_array_equal(mf.i_over_f.values, cube.i_over_f.values)

@@ -35,6 +35,7 @@ _TOKEN = re.compile(
     |(?P<unit><[^>]*>)
     |(?P<punct>[=(){},])
     |(?P<word>(?!/\*)[^\s=(){},"'<>]+)
+    |(?P<error>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -150,18 +151,18 @@ class _Parser:
     def __init__(self, text: str, filename: str) -> None:
         self.text = text
         self.filename = filename
-        self.offset = 0
+        self.tokens = _TOKEN.finditer(text)  # lazy: nothing after END is scanned
         self.lookahead: tuple[str, str] | None = None
 
     def _scan(self) -> tuple[str, str]:
-        while self.offset < len(self.text):
-            m = _TOKEN.match(self.text, self.offset)
-            if m is None:
-                snippet = self.text[self.offset : self.offset + 20]
+        for m in self.tokens:
+            kind = m.lastgroup or ""
+            if kind == "skip":
+                continue
+            if kind == "error":
+                snippet = self.text[m.start() : m.start() + 20]
                 self.fail("label text", snippet, "closed quotes, comments and units")
-            self.offset = m.end()
-            if m.lastgroup != "skip":
-                return (m.lastgroup or "", m.group())
+            return kind, m.group()
         return ("eof", "")
 
     def fail(self, keyword: str, value: Any, expected: str) -> NoReturn:

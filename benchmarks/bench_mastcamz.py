@@ -1,0 +1,136 @@
+"""Benchmark: open + read 100 Mastcam-Z products, xarray-crism beside numpy, GDAL and pdr.
+
+pdr's published figure is "100 IOFs parsed and loaded in 1.5 s". The products here are the four
+real ASU RAD products of the corpus (two 688 x 624 x 3 debayered, two 1200 x 1648 raw Bayer;
+int16 with an attached ODL + VICAR header), copied 25 times each into ``benchmarks/data/mastcamz``
+(git-ignored), 100 files and about 330 MB. Every reader must return the same DN bit for bit
+(checked first); then each case is run once as a warm-up and timed ``--repeat`` times (best kept,
+warm page cache).
+
+    python benchmarks/bench_mastcamz.py [--repeat N] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pdr
+import rasterio
+import xarray as xr
+from rasterio.errors import NotGeoreferencedWarning
+
+HERE = Path(__file__).resolve().parent
+CORPUS = Path(__file__).resolve().parents[2] / "shared/corpus/mastcamz/rad"
+DATA_DIR = HERE / "data" / "mastcamz"
+COPIES = 25
+
+
+def ensure_products(directory: Path = DATA_DIR) -> list[Path]:
+    """100 product files: the 4 real RADs, 25 copies each (same names in numbered folders)."""
+    paths = []
+    for copy in range(COPIES):
+        folder = directory / f"{copy:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for real in sorted(CORPUS.glob("*.IMG")):
+            target = folder / real.name
+            if not target.exists() or target.stat().st_size != real.stat().st_size:
+                shutil.copyfile(real, target)
+            paths.append(target)
+    return paths
+
+
+def image_layout(path: Path) -> tuple[int, tuple[int, int, int]]:
+    """Byte offset and (bands, lines, samples) from the header, for the numpy bound (done before timing)."""
+    head = path.read_bytes()[:40_000].decode("latin-1")
+    record_bytes = int(re.search(r"RECORD_BYTES\s*=\s*(\d+)", head)[1])  # type: ignore[index]
+    start = int(re.search(r"\^IMAGE\s*=\s*(\d+)", head)[1])  # type: ignore[index]
+    image = head[head.index("OBJECT                            = IMAGE\r"):]
+    sizes = [int(re.search(rf"\n\s*{k}\s*=\s*(\d+)", image)[1]) for k in ("BANDS", "LINES", "LINE_SAMPLES")]  # type: ignore[index]
+    return (start - 1) * record_bytes, (sizes[0], sizes[1], sizes[2])
+
+
+def cases(paths: list[Path]) -> dict[str, Callable[[], list[np.ndarray]]]:
+    """One callable per reader: open and fully read every product."""
+    layouts = [image_layout(p) for p in paths]
+
+    def numpy_bound() -> list[np.ndarray]:
+        return [np.fromfile(p, ">i2", int(np.prod(s)), offset=o).reshape(s) for p, (o, s) in zip(paths, layouts, strict=True)]
+
+    def crism_raw() -> list[np.ndarray]:
+        return [xr.open_dataset(p, engine="crism", mask_and_scale=False).radiance.values for p in paths]
+
+    def crism_scaled() -> list[np.ndarray]:
+        return [xr.open_dataset(p, engine="crism").radiance.values for p in paths]
+
+    def gdal() -> list[np.ndarray]:
+        out = []
+        for p in paths:
+            with rasterio.open(p) as src:
+                out.append(src.read())
+        return out
+
+    def pdr_raw() -> list[np.ndarray]:
+        return [np.asarray(pdr.read(p)["IMAGE"]).reshape(s) for p, (_, s) in zip(paths, layouts, strict=True)]
+
+    def pdr_scaled() -> list[np.ndarray]:
+        return [np.ma.filled(pdr.read(p).get_scaled("IMAGE"), np.nan) for p in paths]
+
+    return {
+        "numpy.fromfile (bound)": numpy_bound,
+        "xarray-crism, raw DN": crism_raw,
+        "xarray-crism, radiance (scaled, masked)": crism_scaled,
+        "GDAL (rasterio), raw DN": gdal,
+        "pdr, raw DN": pdr_raw,
+        "pdr, get_scaled": pdr_scaled,
+    }
+
+
+def verify(found: dict[str, Callable[[], list[np.ndarray]]]) -> None:
+    """Every raw reader returns the numpy bound's DN, bit for bit."""
+    expected = found["numpy.fromfile (bound)"]()
+    for name, case in found.items():
+        if "raw DN" in name:
+            for a, b in zip(case(), expected, strict=True):
+                np.testing.assert_array_equal(a.reshape(b.shape), b, err_msg=name)
+
+
+def best_of(case: Callable[[], Any], repeat: int) -> float:
+    case()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        case()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", NotGeoreferencedWarning)
+    paths = ensure_products()
+    found = cases(paths)
+    verify(found)
+    timings = {name: best_of(case, args.repeat) for name, case in found.items()}
+    bound = timings["numpy.fromfile (bound)"]
+    rows = [f"| {name} | {t:.3f} s | {t / bound:.1f}x |" for name, t in timings.items()]
+    table = "\n".join([
+        f"100 Mastcam-Z RAD products (4 real products x {COPIES}), open + full read, best of {args.repeat}:",
+        "", "| reader | time | ratio to numpy.fromfile |", "|---|---|---|", *rows, "",
+    ])
+    print(table)
+    (args.out / "results_mastcamz.md").write_text(table + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
