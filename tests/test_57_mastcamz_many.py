@@ -128,3 +128,29 @@ def test_open_mfdataset_recipe_matches_stack_filters(sequence: list[Path]) -> No
     ).sortby("wavelength")
     np.testing.assert_array_equal(mf.wavelength.values, cube.wavelength.values)
     np.testing.assert_array_equal(mf.i_over_f.values, cube.i_over_f.values)
+
+
+def test_pds4_label_over_http_reads_the_label_only(http_root: tuple[Path, RangeServer]) -> None:
+    from xarray_crism.testing_pds4 import write_img_for_pds4
+
+    from .conftest import CORPUS as corpus
+
+    root, server = http_root
+    label = next((corpus / "mastcamz" / "labels").glob("*.xml"))
+    shutil.copy(label, root / label.name)
+    _, written = write_img_for_pds4(label, root)
+    server.reset()
+    ds = xr.open_dataset(f"{server.url}/{label.name}", engine="crism", mask_and_scale=False)
+    assert server.bytes_sent == label.stat().st_size
+    server.reset()
+    np.testing.assert_array_equal(ds.radiance.isel(band=2, line=[10, 11]).values, written[2, 10:12])
+    assert server.bytes_sent == 2 * 1648 * 2
+
+
+def test_cli_shows_a_split_mastcamz_product(capsys: pytest.CaptureFixture[str]) -> None:
+    from xarray_crism.cli import main
+
+    raw = next(p for p in RAD.glob("ZR0*.IMG") if "ZCAM03552" in p.name)
+    assert main(["show", str(raw), "--bayer", "split"]) == 0
+    out = capsys.readouterr().out
+    assert "(band: 3, line: 600, sample: 824)" in out and "wavelength" in out

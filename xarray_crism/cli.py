@@ -20,14 +20,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xarray-crism", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print a product as a Dataset and write a quick-look PNG")
-    show.add_argument("label", nargs="?", default=None, help="PDS3 label path or URL (default: the shipped sample)")
+    show.add_argument(
+        "label", nargs="?", default=None,
+        help="PDS3 .LBL, PDS4 .xml or Mastcam-Z .IMG, path or URL (default: the shipped sample)",
+    )
     show.add_argument("--png", default=None, help="write a quick look (band image + spectrum) to this PNG")
     show.add_argument("--ddr", default=None, help="'auto' or the DDR label to join")
+    show.add_argument("--bayer", choices=("raw", "split"), default="raw", help="split raw Bayer mosaics into R, G, B")
     show.add_argument("--sidecar-dir", action="append", default=[], help="extra directory or URL for sidecars")
     args = parser.parse_args(argv)
     label = args.label or sample_path()
     try:
-        ds = xr.open_dataset(label, engine="crism", ddr=args.ddr, sidecar_dirs=args.sidecar_dir)
+        ds = xr.open_dataset(label, engine="crism", ddr=args.ddr, sidecar_dirs=args.sidecar_dir, bayer=args.bayer)
     except CrismError as err:
         print(f"xarray-crism: {err}", file=sys.stderr)
         return 2
