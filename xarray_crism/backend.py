@@ -9,7 +9,7 @@ from typing import Any
 import xarray as xr
 from xarray.backends import BackendEntrypoint
 
-from .dataset import open_crism_dataset
+from .dataset import decode_dataset, open_crism_dataset
 
 __all__ = ["CrismBackendEntrypoint"]
 
@@ -41,7 +41,7 @@ class CrismBackendEntrypoint(BackendEntrypoint):
             filename_or_obj, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options,
             drop_variables=drop_variables, bayer=bayer,
         )
-        return xr.decode_cf(ds, mask_and_scale=mask_and_scale, decode_times=False, decode_coords=False)
+        return decode_dataset(ds, mask_and_scale)
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         try:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import LabelValueError
+from .pds3 import BasedInteger
 
 __all__ = [
     "DDR_BANDS", "DROPPED_BANDS", "LABEL_ATTRIBUTES", "MASKED_CONSTANTS", "UNITS",
@@ -154,26 +155,36 @@ def _real(value: object, default: float, label: str, keyword: str) -> float:
     if value is None:
         return default
     try:
-        return float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise LabelValueError(label, keyword, value, "a real number") from None
+        number = float("nan")
+    if not np.isfinite(number):
+        raise LabelValueError(label, keyword, value, "a finite real number")
+    return number
 
 
 def _stored(value: object, dtype: np.dtype, label: str, keyword: str) -> Any:
-    """``value`` as a scalar of ``dtype``, exactly, or a LabelValueError."""
+    """``value`` as a scalar of ``dtype``, or a LabelValueError.
+
+    Bit patterns (``0x...`` text, PDS3 ``16#...#``) are reinterpreted; integers must be exact
+    and in range; a decimal constant of a float array is rounded to the array's precision (a
+    label's ``-3.4028227E+38`` is float32's most negative value).
+    """
     text = str(value).strip()
     try:
-        if text.lower().startswith("0x"):
-            bits = int(text, 16)
-            unsigned = np.dtype(f"u{dtype.itemsize}")
-            return np.array(bits, dtype=unsigned).view(dtype)[()]
-        number = float(text)
-        stored = np.array(number).astype(dtype)[()]
+        if text.lower().startswith("0x") or isinstance(value, BasedInteger):
+            bits = int(text, 16) if text.lower().startswith("0x") else int(value)  # type: ignore[call-overload]
+            return np.array(bits, dtype=f"u{dtype.itemsize}").view(dtype)[()]
+        if dtype.kind in "iu":
+            number = float(text)
+            integer = int(text) if text.lstrip("+-").isdigit() else int(number) if number.is_integer() else None
+            info = np.iinfo(dtype)
+            if integer is None or not info.min <= integer <= info.max:
+                raise ValueError(text)
+            return dtype.type(integer)
+        return np.array(float(text)).astype(dtype)[()]
     except (ValueError, OverflowError):
-        raise LabelValueError(label, keyword, value, f"a value of the array's type {dtype}") from None
-    if float(stored) != number and not np.isnan(number):
-        raise LabelValueError(label, keyword, value, f"a value the array's type {dtype} can hold")
-    return stored
+        raise LabelValueError(label, keyword, value, f"a value the array's type {dtype} can hold") from None
 
 
 def _same(a: Any, b: Any) -> bool:

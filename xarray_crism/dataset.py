@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import xarray as xr
 from xarray.core import indexing
 
@@ -13,7 +14,7 @@ from .arrays import CrismBackendArray
 from .model import Product, Variable
 from .sidecars import open_product
 
-__all__ = ["build_dataset", "open_crism_dataset"]
+__all__ = ["build_dataset", "decode_dataset", "open_crism_dataset"]
 
 
 def open_crism_dataset(
@@ -47,3 +48,18 @@ def _variable(var: Variable) -> xr.Variable:
     attrs = {**var.attrs, **{k: v for k, v in var.encoding.items() if k in _CF_DECODED}}
     encoding = {k: v for k, v in var.encoding.items() if k not in _CF_DECODED}
     return xr.Variable(var.dims, data, attrs=attrs, encoding=encoding)
+
+
+def decode_dataset(ds: xr.Dataset, mask_and_scale: bool) -> xr.Dataset:
+    """xarray's CF decoding; several masked constants are then listed in ``attrs["masked_constants"]``.
+
+    CF encoders refuse a ``_FillValue`` that differs from ``missing_value``, so the list leaves
+    the encoding once decoded: the decoded data hold NaN for every constant, and writing them
+    (netCDF, Zarr) uses ``_FillValue`` alone.
+    """
+    decoded = xr.decode_cf(ds, mask_and_scale=mask_and_scale, decode_times=False, decode_coords=False)
+    if mask_and_scale:
+        for var in decoded.variables.values():
+            if "missing_value" in var.encoding:
+                var.attrs["masked_constants"] = [v.item() for v in np.ravel(var.encoding.pop("missing_value"))]
+    return decoded

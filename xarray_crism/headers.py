@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import LabelSyntaxError, TruncatedFileError
+from .errors import LabelSyntaxError, LabelValueError, TruncatedFileError
 from .sources import MAX_LABEL_BYTES, Source, read_ranges, read_size
 
 __all__ = [
@@ -25,7 +25,8 @@ HEAD_BYTES = 64 * 1024
 #: Bytes read first from a bigger file, to find where its label ends.
 SNIFF_BYTES = 4 * 1024
 
-_END = re.compile(rb"(?m)^[ \t]*END[ \t]*\r?$")
+_END = re.compile(rb"(?m)^[ \t]*END[ \t]*\r?(?:\n|\Z)")
+_BOM = b"\xef\xbb\xbf"
 _LABEL_AREA = (re.compile(rb"(?m)^\s*RECORD_BYTES\s*=\s*(\d+)"), re.compile(rb"(?m)^\s*LABEL_RECORDS\s*=\s*(\d+)"))
 _ODL_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:/\*[^\n]*\*/\s*)*\^?[A-Za-z][A-Za-z0-9_:]*\s*=")
 _VICAR_ITEM = re.compile(r"\s*([A-Z0-9_]+)=('(?:[^']|'')*'|\([^)]*\)|[^\s]+)")
@@ -53,20 +54,27 @@ def read_label_text(source: Source) -> LabelText:
     size = read_size(source)
     (head,) = read_ranges(source, [(0, min(size, HEAD_BYTES if size <= HEAD_BYTES else SNIFF_BYTES))])
     data = head.tobytes()
-    if data.lstrip()[:1] == b"<":
+    if data.removeprefix(_BOM).lstrip()[:1] == b"<":
         return LabelText(_decode_xml(_read_whole(source, size, data), source.url), "xml")
     if not _ODL_START.match(data):
         raise LabelSyntaxError(source.url, "label", data[:16], "a PDS3 label (KEYWORD = value ...) or a PDS4 XML label")
-    end = _END.search(data)
+    end = _find_end(data, size)
     if end is None and size > len(data):
         data = _read_label_area(source, size, data)
-        end = _END.search(data)
+        end = _find_end(data, size)
     if end is not None:
-        line_end = data.find(b"\n", end.end())
-        cut = len(data) if line_end < 0 else line_end + 1
+        cut = end
         if data[cut:].strip(b" \t\r\n\0") or size > len(data):
             data = data[:cut]  # an attached header: what follows is not label
     return LabelText(_decode(data), "odl")
+
+
+def _find_end(data: bytes, size: int) -> int | None:
+    """Where the ``END`` line ends; a match at the end of a partial read is not trusted (``END_OBJECT`` cut short)."""
+    for match in _END.finditer(data):
+        if match.group().endswith(b"\n") or len(data) >= size:
+            return match.end()
+    return None
 
 
 def _read_whole(source: Source, size: int, head: bytes) -> bytes:
@@ -89,9 +97,9 @@ def _read_label_area(source: Source, size: int, head: bytes) -> bytes:
             raise TruncatedFileError(source.url, "file size", size, f"at least the {extent} bytes of its label records")
         return head + _read_more(source, len(head), extent)
     data = head
-    while _END.search(data) is None and len(data) < min(size, MAX_LABEL_BYTES):
+    while _find_end(data, size) is None and len(data) < min(size, MAX_LABEL_BYTES):
         data += _read_more(source, len(data), min(size, MAX_LABEL_BYTES, 2 * len(data)))
-    if _END.search(data) is None and size > MAX_LABEL_BYTES:
+    if _find_end(data, size) is None and size > MAX_LABEL_BYTES:
         raise TruncatedFileError(source.url, "END", None, f"the label's END within its first {MAX_LABEL_BYTES} bytes")
     return data
 
@@ -110,7 +118,7 @@ def _decode(data: bytes) -> str:
 
 def _decode_xml(data: bytes, url: str) -> str:
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise LabelSyntaxError(url, "encoding", f"byte {err.start}", "UTF-8 text (PDS4 labels are UTF-8)") from None
 
@@ -143,10 +151,10 @@ def _vicar_value(value: str) -> object:
     return value
 
 
-def read_vicar_label(source: Source, offset: int, nbytes: int) -> dict[str, object]:
+def read_vicar_label(source: Source, offset: int, nbytes: object) -> dict[str, object]:
     """Read and parse the VICAR label at ``offset`` (``nbytes`` long, from the ODL header)."""
-    if nbytes <= 0 or nbytes > MAX_LABEL_BYTES:
-        raise TruncatedFileError(source.url, "IMAGE_HEADER BYTES", nbytes, f"1 to {MAX_LABEL_BYTES} bytes")
+    if not isinstance(nbytes, int) or isinstance(nbytes, bool) or not 0 < nbytes <= MAX_LABEL_BYTES:
+        raise LabelValueError(source.url, "IMAGE_HEADER BYTES", nbytes, f"an integer from 1 to {MAX_LABEL_BYTES}")
     (data,) = read_ranges(source, [(offset, offset + nbytes)])
     return parse_vicar_label(_decode(data.tobytes()), source.url)
 

@@ -104,7 +104,7 @@ def attach_filter_coordinates(product: Product, bayer: str = "raw") -> None:
     product.attrs.update(build_pds4_attrs(product.label) if pds4 else build_odl_attrs(product.label))
     product.attrs["eye"] = EYES[str(product.product_id.sensor)]
     number = _filter_number(product)
-    wavelengths = _label_wavelengths(product.label, pds4)
+    wavelengths = _label_wavelengths(product.label, pds4, product.source.url)
     variable = product.variables[str(product.kind.variable)]
     raw = _is_raw_bayer(product.attrs) and number == 0
     if raw and bayer == "split":
@@ -177,7 +177,9 @@ def _split(product: Product, variable: Variable) -> BayerPlanes:
     mosaic = variable.data
     if not isinstance(mosaic, DiskArray) or mosaic.shape[0] != 1:
         raise LabelValueError(product.source.url, "BANDS", mosaic.shape[0], "1 band in a raw Bayer image")
-    constants = tuple(float(v) for k, v in variable.encoding.items() if k in ("_FillValue", "missing_value"))
+    constants = tuple(
+        float(c) for k, v in variable.encoding.items() if k in ("_FillValue", "missing_value") for c in np.ravel(v)
+    )
     variable.encoding.pop("preferred_chunks", None)
     return BayerPlanes(mosaic, _cfa_pattern(product), constants)
 
@@ -194,11 +196,13 @@ def _filter_names(product: Product, number: int, bands: int, raw: bool) -> list[
     )
 
 
-def _label_wavelengths(label: Block, pds4: bool) -> list[float]:
+def _label_wavelengths(label: Block, pds4: bool, url: str) -> list[float]:
     if pds4:
-        filters = sorted((b for b in _blocks(label, "Optical_Filter") if "center_filter_wavelength" in b),
-                         key=lambda b: plain(b.get("array_band_number", 0)))
-        values: Any = [b.get("center_filter_wavelength") for b in filters]
+        filters = [b for b in _blocks(label, "Optical_Filter") if "center_filter_wavelength" in b]
+        order = [b.get("array_band_number", i + 1) for i, b in enumerate(filters)]
+        if not all(isinstance(n, int) for n in order) or len(set(order)) != len(order):
+            raise LabelValueError(url, "Optical_Filter/array_band_number", order, "distinct band numbers 1, 2, ...")
+        values: Any = [b.get("center_filter_wavelength") for _, b in sorted(zip(order, filters, strict=True), key=lambda p: p[0])]
     else:
         state = next(label.blocks("INSTRUMENT_STATE_PARMS"), Block())
         values = state.get("CENTER_FILTER_WAVELENGTH", [])

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from .errors import LabelSyntaxError
 
-__all__ = ["Block", "LabelSet", "Pointer", "Quantity", "parse_label", "parse_pointer", "plain"]
+__all__ = ["BasedInteger", "Block", "LabelSet", "Pointer", "Quantity", "parse_label", "parse_pointer", "plain"]
 
 MAX_LABEL_CHARS = 10 * 1024 * 1024
 
@@ -50,6 +50,10 @@ class Quantity(NamedTuple):
 
     value: Any
     units: str
+
+
+class BasedInteger(int):
+    """An integer written with a radix (``16#FF7FFFFB#``): for a float image, a bit pattern."""
 
 
 class LabelSet(list[Any]):
@@ -140,6 +144,8 @@ def plain(value: Any) -> Any:
     """Turn a label value into JSON-serialisable Python: quantities lose their units."""
     if isinstance(value, Quantity):
         return plain(value.value)
+    if isinstance(value, BasedInteger):
+        return int(value)
     if isinstance(value, list):
         return [plain(v) for v in value]
     if isinstance(value, Block):
@@ -246,7 +252,7 @@ def _parse_word(word: str) -> Any:
     based = _BASED.match(word)
     if based:
         sign, base, digits = based.groups()
-        return int(sign + digits, int(base))
+        return BasedInteger(int(sign + digits, int(base)))
     return word
 
 

@@ -25,7 +25,8 @@ from .pds3 import Block, Quantity
 
 __all__ = ["Pds4Array", "Pds4Axis", "Pds4FileArea", "Pds4Label", "find_path", "parse_pds4_label"]
 
-_INT = re.compile(r"[+-]?\d+\Z")
+_INT = re.compile(r"[+-]?\d{1,300}\Z")
+MAX_DEPTH = 100
 _REAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?\Z")
 
 
@@ -78,7 +79,7 @@ def parse_pds4_label(text: str, filename: str) -> Pds4Label:
         raise LabelSyntaxError(filename, "XML", type(err).__name__, "a PDS4 label without DTD or entities") from None
     except ParseError as err:
         raise LabelSyntaxError(filename, "XML", str(err), "well-formed XML") from None
-    tree = _to_block(root)
+    tree = _to_block(root, filename)
     areas = tuple(_file_area(a, filename) for a in _children(root, "File_Area_Observational"))
     return Pds4Label(tree, find_path(tree, "Identification_Area/logical_identifier"), areas)
 
@@ -110,11 +111,13 @@ def _children(element: Element, name: str) -> Iterator[Element]:
     return (child for child in element if _local(child.tag) == name)
 
 
-def _to_block(element: Element) -> Block:
+def _to_block(element: Element, filename: str, depth: int = 0) -> Block:
+    if depth > MAX_DEPTH:
+        raise LabelSyntaxError(filename, "XML", _local(element.tag), f"classes nested at most {MAX_DEPTH} deep")
     block = Block(_local(element.tag), "CLASS")
     for child in element:
         if len(child):
-            block.items.append(("CLASS", _to_block(child)))
+            block.items.append(("CLASS", _to_block(child, filename, depth + 1)))
         else:
             block.items.append((_local(child.tag), _leaf_value(child)))
     return block
@@ -160,6 +163,8 @@ def _array(element: Element, label: str) -> Pds4Array:
     if elements is None:
         raise LabelValueError(label, f"{where}/Element_Array", None, "an Element_Array with a data_type")
     axes = sorted((_axis(a, label, where) for a in _children(element, "Axis_Array")), key=lambda a: a[0])
+    if [n for n, _ in axes] != list(range(1, len(axes) + 1)):
+        raise LabelValueError(label, f"{where}/Axis_Array/sequence_number", [n for n, _ in axes], f"1 to {len(axes)}, once each")
     constants = next(_children(element, "Special_Constants"), None)
     return Pds4Array(
         name=where,
@@ -182,8 +187,8 @@ def _optional_float(element: Element, name: str, label: str, where: str) -> floa
 
 def _axis(element: Element, label: str, where: str) -> tuple[int, Pds4Axis]:
     name = _text(element, "axis_name") or ""
-    elements = _number(element, "elements", label, f"{where}/Axis_Array")
-    sequence = _number(element, "sequence_number", label, f"{where}/Axis_Array")
+    elements = _number(element, "elements", label, f"{where}/Axis_Array {name}")
+    sequence = _number(element, "sequence_number", label, f"{where}/Axis_Array {name}")
     if not isinstance(elements, int) or elements < 1 or not isinstance(sequence, int):
         raise LabelValueError(
             label, f"{where}/Axis_Array {name}", (elements, sequence), "positive integer elements and sequence_number"
