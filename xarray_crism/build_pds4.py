@@ -42,7 +42,7 @@ def build_pds4_product(source: Source, text: str, finder: SidecarFinder) -> Prod
     label = parse_pds4_label(text, source.url)
     product_id = posixpath.splitext(source.name)[0].upper()
     pid, kind = identify_product(product_id, source.url)
-    attrs = {name: v for name, path in PDS4_COMMON_ATTRIBUTES.items() if (v := find_path(label.tree, path)) is not None}
+    attrs = {name: v for name, path in PDS4_COMMON_ATTRIBUTES.items() if (v := find_path(label.index, path)) is not None}
     attrs |= {"product_id": pid.product_id, "product_family": pid.family, "product_code": pid.code, "pds_label": text}
     product = Product(source, pid, kind, label.tree, text, attrs=attrs, label_format="PDS4")
     arrays = [(area.file_name, array) for area in label.file_areas for array in area.arrays]

@@ -25,7 +25,7 @@ from .bayer import CFA_PATTERNS, BayerPlanes
 from .errors import LabelValueError
 from .model import DerivedArray, DiskArray, Product, Variable
 from .pds3 import Block, Quantity, plain
-from .pds4 import find_path
+from .pds4 import BlockIndex, find_path, index_blocks
 
 __all__ = ["BAYER_MODES", "FILTERS", "ODL_ATTRIBUTES", "PDS4_ATTRIBUTES", "attach_filter_coordinates", "pointing_key"]
 
@@ -100,11 +100,15 @@ def attach_filter_coordinates(product: Product, bayer: str = "raw") -> None:
     """Add Mastcam-Z attributes and band coordinates; ``bayer="split"`` splits a raw mosaic."""
     if bayer not in BAYER_MODES:
         raise LabelValueError(product.source.url, "bayer", bayer, f"one of {BAYER_MODES}")
-    pds4 = product.label_format == "PDS4"
-    product.attrs.update(build_pds4_attrs(product.label) if pds4 else build_odl_attrs(product.label))
+    if product.label_format == "PDS4":
+        index = index_blocks(product.label)
+        product.attrs.update(build_pds4_attrs(index))
+        wavelengths = _pds4_wavelengths(index, product.source.url)
+    else:
+        product.attrs.update(build_odl_attrs(product.label))
+        wavelengths = _odl_wavelengths(product.label)
     product.attrs["eye"] = EYES[str(product.product_id.sensor)]
     number = _filter_number(product)
-    wavelengths = _label_wavelengths(product.label, pds4, product.source.url)
     variable = product.variables[str(product.kind.variable)]
     raw = _is_raw_bayer(product.attrs) and number == 0
     if raw and bayer == "split":
@@ -126,17 +130,17 @@ def build_odl_attrs(label: Block) -> dict[str, Any]:
     return attrs
 
 
-def build_pds4_attrs(tree: Block) -> dict[str, Any]:
-    """The :data:`PDS4_ATTRIBUTES` and the CAHVOR model found in a PDS4 label."""
-    attrs = {name: plain(v) for name, path in PDS4_ATTRIBUTES.items() if (v := find_path(tree, path)) is not None}
+def build_pds4_attrs(index: BlockIndex) -> dict[str, Any]:
+    """The :data:`PDS4_ATTRIBUTES` and the CAHVOR model found in a PDS4 label (its classes by name)."""
+    attrs = {name: plain(v) for name, path in PDS4_ATTRIBUTES.items() if (v := find_path(index, path)) is not None}
     for vector, (cls, suffix) in CAHVOR_PDS4.items():
-        values = [find_path(tree, f"CAHVOR_Model/{cls}/{axis}_{suffix}") for axis in "xyz"]
+        values = [find_path(index, f"CAHVOR_Model/{cls}/{axis}_{suffix}") for axis in "xyz"]
         if all(v is not None for v in values):
             attrs[f"camera_model_{vector}"] = plain(values)
-    radial = [find_path(tree, f"CAHVOR_Model/Radial_Terms/c{i}") for i in range(3)]
+    radial = [find_path(index, f"CAHVOR_Model/Radial_Terms/c{i}") for i in range(3)]
     if all(v is not None for v in radial):
         attrs["camera_model_r"] = plain(radial)
-    counter = [plain(b.get("index_value_number")) for b in _blocks(tree, "Motion_Counter_Index")]
+    counter = [plain(b.get("index_value_number")) for b in index.get("Motion_Counter_Index", [])]
     if counter:
         attrs["rover_motion_counter"] = counter
     return attrs
@@ -146,10 +150,6 @@ def pointing_key(attrs: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     """Eye and rover motion counter (site, drive, pose, ..., RSM): one pointing of one camera."""
     counter = attrs.get("rover_motion_counter")
     return str(attrs.get("eye")), tuple(counter) if isinstance(counter, list) else (counter,)
-
-
-def _blocks(tree: Block, name: str) -> list[Block]:
-    return [b for b in tree.walk() if b.name == name]
 
 
 def _filter_number(product: Product) -> int:
@@ -196,17 +196,23 @@ def _filter_names(product: Product, number: int, bands: int, raw: bool) -> list[
     )
 
 
-def _label_wavelengths(label: Block, pds4: bool, url: str) -> list[float]:
-    if pds4:
-        filters = [b for b in _blocks(label, "Optical_Filter") if "center_filter_wavelength" in b]
-        order = [b.get("array_band_number", i + 1) for i, b in enumerate(filters)]
-        if not all(isinstance(n, int) for n in order) or len(set(order)) != len(order):
-            raise LabelValueError(url, "Optical_Filter/array_band_number", order, "distinct band numbers 1, 2, ...")
-        values: Any = [b.get("center_filter_wavelength") for _, b in sorted(zip(order, filters, strict=True), key=lambda p: p[0])]
-    else:
-        state = next(label.blocks("INSTRUMENT_STATE_PARMS"), Block())
-        values = state.get("CENTER_FILTER_WAVELENGTH", [])
-    values = values if isinstance(values, list) else [values]
+def _pds4_wavelengths(index: BlockIndex, url: str) -> list[float]:
+    """``center_filter_wavelength`` of the ``Optical_Filter`` classes, ordered by ``array_band_number``."""
+    filters = [b for b in index.get("Optical_Filter", []) if "center_filter_wavelength" in b]
+    order = [b.get("array_band_number", i + 1) for i, b in enumerate(filters)]
+    if not all(isinstance(n, int) for n in order) or len(set(order)) != len(order):
+        raise LabelValueError(url, "Optical_Filter/array_band_number", order, "distinct band numbers 1, 2, ...")
+    by_band = sorted(zip(order, filters, strict=True), key=lambda pair: pair[0])
+    return _numbers([b.get("center_filter_wavelength") for _, b in by_band])
+
+
+def _odl_wavelengths(label: Block) -> list[float]:
+    state = next(label.blocks("INSTRUMENT_STATE_PARMS"), Block())
+    values = state.get("CENTER_FILTER_WAVELENGTH", [])
+    return _numbers(values if isinstance(values, list) else [values])
+
+
+def _numbers(values: list[Any]) -> list[float]:
     return [float(plain(v)) for v in values if isinstance(v, (int, float, Quantity))]
 
 

@@ -23,7 +23,10 @@ from defusedxml import DefusedXmlException
 from .errors import LabelSyntaxError, LabelValueError
 from .pds3 import Block, Quantity
 
-__all__ = ["Pds4Array", "Pds4Axis", "Pds4FileArea", "Pds4Label", "find_path", "parse_pds4_label"]
+__all__ = ["BlockIndex", "Pds4Array", "Pds4Axis", "Pds4FileArea", "Pds4Label", "find_path", "index_blocks", "parse_pds4_label"]
+
+#: Every class of a label tree by local name, in document order.
+BlockIndex = dict[str, list[Block]]
 
 _INT = re.compile(r"[+-]?\d{1,300}\Z")
 MAX_DEPTH = 100
@@ -64,9 +67,10 @@ class Pds4FileArea:
 
 @dataclass(frozen=True)
 class Pds4Label:
-    """A PDS4 label: the whole tree as a Block, and its file areas."""
+    """A PDS4 label: the whole tree as a Block, its classes by name, and its file areas."""
 
     tree: Block
+    index: BlockIndex
     logical_identifier: str | None
     file_areas: tuple[Pds4FileArea, ...]
 
@@ -81,15 +85,23 @@ def parse_pds4_label(text: str, filename: str) -> Pds4Label:
         raise LabelSyntaxError(filename, "XML", str(err), "well-formed XML") from None
     tree = _to_block(root, filename)
     areas = tuple(_file_area(a, filename) for a in _children(root, "File_Area_Observational"))
-    return Pds4Label(tree, find_path(tree, "Identification_Area/logical_identifier"), areas)
+    index = index_blocks(tree)
+    return Pds4Label(tree, index, find_path(index, "Identification_Area/logical_identifier"), areas)
 
 
-def find_path(block: Block, path: str, default: Any = None) -> Any:
-    """The first value at ``path`` (local names separated by ``/``), the path starting anywhere below ``block``."""
-    *classes, leaf = path.split("/")
-    starts = [b for b in block.walk() if b.name == classes[0]] if classes else [block]
-    for start in starts:
-        for found in _descend(start, classes[1:]):
+def index_blocks(tree: Block) -> BlockIndex:
+    """The classes of ``tree`` by local name (one walk, for many :func:`find_path` lookups)."""
+    index: BlockIndex = {}
+    for block in tree.walk():
+        index.setdefault(block.name, []).append(block)
+    return index
+
+
+def find_path(index: BlockIndex, path: str, default: Any = None) -> Any:
+    """The first value at ``path`` (``Class/.../leaf``: local names), the first class anywhere in the tree."""
+    first, *classes, leaf = path.split("/")
+    for start in index.get(first, []):
+        for found in _descend(start, classes):
             if leaf in found:
                 return found.get(leaf)
     return default
