@@ -31,7 +31,9 @@ from .products import identify_product
 from .sources import SidecarFinder, Source, open_source, read_ranges, read_size, read_text
 from .tables import Column, build_columns, build_row_count, column_variable_name, parse_ascii_table, parse_binary_table
 
-__all__ = ["PointedObject", "build_preferred_chunks", "build_product", "data_source", "read_product", "read_table"]
+__all__ = [
+    "PointedObject", "build_band_index", "build_preferred_chunks", "build_product", "data_source", "read_product", "read_table",
+]
 
 log = logging.getLogger(__name__)
 
@@ -192,11 +194,13 @@ def build_preferred_chunks(layout: ArrayLayout, target_bytes: int = 32 * 2**20) 
     return chunks
 
 
+def build_band_index(bands: int, long_name: str = "band index (0-based, order of the file)") -> Variable:
+    """The ``band`` coordinate: 0, 1, ... ``bands - 1``."""
+    return Variable(DerivedArray(("band",), (bands,), np.dtype(np.int64), partial(np.arange, bands)), {"long_name": long_name})
+
+
 def _add_band_coordinates(product: Product, finder: SidecarFinder, bands: int) -> None:
-    product.coords["band"] = Variable(
-        DerivedArray(("band",), (bands,), np.dtype(np.int64), partial(np.arange, bands)),
-        {"long_name": "band index (0-based, order of the file)"},
-    )
+    product.coords["band"] = build_band_index(bands)
     rownum = next((o for o in pointed_objects(product.label) if o.block.name == "ROWNUM_TABLE"), None)
     if rownum is None:
         return

@@ -10,16 +10,13 @@ Mastcam-Z RAD/IOF and a CRISM product migrated to PDS4 go through the same code.
 from __future__ import annotations
 
 import posixpath
-from functools import partial
 from typing import Any
 
-import numpy as np
-
-from .build import build_preferred_chunks, data_source
+from .build import build_band_index, build_preferred_chunks, data_source
 from .conventions import MASKED_CONSTANTS, build_cf_encoding, cf_units, slug
 from .errors import LabelValueError
 from .layouts import build_pds4_layout
-from .model import DerivedArray, DiskArray, Product, Variable
+from .model import DiskArray, Product, Variable
 from .pds4 import Pds4Array, find_path, parse_pds4_label
 from .products import identify_product
 from .sources import SidecarFinder, Source, read_size
@@ -50,11 +47,7 @@ def build_pds4_product(source: Source, text: str, finder: SidecarFinder) -> Prod
         raise LabelValueError(source.url, "File_Area_Observational/Array*", None, "an Array_2D/3D class with a data file")
     for i, (file_name, array) in enumerate(arrays):
         _add_array(product, finder, file_name, array, first=i == 0)
-    bands = product.sizes.get("band", 1)
-    product.coords["band"] = Variable(
-        DerivedArray(("band",), (bands,), np.dtype(np.int64), partial(np.arange, bands)),
-        {"long_name": "band index (0-based, order of the file)"},
-    )
+    product.coords["band"] = build_band_index(product.sizes.get("band", 1))
     return product
 
 

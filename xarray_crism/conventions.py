@@ -168,7 +168,7 @@ def _stored(value: object, dtype: np.dtype, label: str, keyword: str) -> Any:
 
     Bit patterns (``0x...`` text, PDS3 ``16#...#``) are reinterpreted; integers must be exact
     and in range; a decimal constant of a float array is rounded to the array's precision (a
-    label's ``-3.4028227E+38`` is float32's most negative value).
+    label's ``-3.4028227E+38`` is the float32 of bit pattern ``0xFF7FFFFB``, PDS's MISSING).
     """
     text = str(value).strip()
     try:

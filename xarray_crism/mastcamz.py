@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .bayer import CFA_PATTERNS, BayerPlanes
+from .build import build_band_index
 from .errors import LabelValueError
 from .model import DerivedArray, DiskArray, Product, Variable
 from .pds3 import Block, Quantity, plain
@@ -113,7 +114,7 @@ def attach_filter_coordinates(product: Product, bayer: str = "raw") -> None:
     raw = _is_raw_bayer(product.attrs) and number == 0
     if raw and bayer == "split":
         variable.data = _split(product, variable)
-        product.coords["band"] = _band_coordinate([0, 1, 2], "int64", {"long_name": "band index (R, G, B planes of the mosaic)"})
+        product.coords["band"] = build_band_index(3, "band index (R, G, B planes of the mosaic)")
         raw = False
     bands = variable.data.shape[0]
     names = _filter_names(product, number, bands, raw)
