@@ -62,10 +62,8 @@ def read_label_text(source: Source) -> LabelText:
     if end is None and size > len(data):
         data = _read_label_area(source, size, data)
         end = _find_end(data, size)
-    if end is not None:
-        cut = end
-        if data[cut:].strip(b" \t\r\n\0") or size > len(data):
-            data = data[:cut]  # an attached header: what follows is not label
+    if end is not None and (data[end:].strip(b" \t\r\n\0") or size > len(data)):
+        data = data[:end]  # an attached header: what follows is not label
     return LabelText(_decode(data), "odl")
 
 
@@ -80,10 +78,7 @@ def _find_end(data: bytes, size: int) -> int | None:
 def _read_whole(source: Source, size: int, head: bytes) -> bytes:
     if size > MAX_LABEL_BYTES:
         raise TruncatedFileError(source.url, "label size", size, f"at most {MAX_LABEL_BYTES} bytes")
-    if size <= len(head):
-        return head
-    (rest,) = read_ranges(source, [(len(head), size)])
-    return head + rest.tobytes()
+    return head + _read_more(source, len(head), size)
 
 
 def _read_label_area(source: Source, size: int, head: bytes) -> bytes:
