@@ -220,7 +220,6 @@ def _numbers(values: list[Any]) -> list[float]:
 def _add_band_coordinates(product: Product, names: list[str], wavelengths: list[float], raw: bool) -> None:
     bands = len(names)
     product.coords["filter_name"] = _band_coordinate(names, f"U{max(map(len, names))}", {"long_name": "Mastcam-Z filter"})
-    widths = [FILTERS[n][1] for n in names] if not raw else []
     if raw:
         product.attrs["wavelength_note"] = "raw Bayer mosaic: no single wavelength; open with bayer='split' for R, G, B planes"
         return
@@ -231,7 +230,7 @@ def _add_band_coordinates(product: Product, names: list[str], wavelengths: list[
     attrs = {"units": "nm", "long_name": "filter centre wavelength", "standard_name": "radiation_wavelength", "source": source}
     product.coords["wavelength"] = _band_coordinate(wavelengths, "float64", attrs)
     width_attrs = {"units": "nm", "long_name": "half width at half maximum", "source": FILTERS_SOURCE}
-    product.coords["bandwidth"] = _band_coordinate(widths, "float64", width_attrs)
+    product.coords["bandwidth"] = _band_coordinate([FILTERS[n][1] for n in names], "float64", width_attrs)
 
 
 def _band_coordinate(values: list[Any], dtype: str, attrs: dict[str, str]) -> Variable:
