@@ -22,8 +22,10 @@ class CrismBackendEntrypoint(BackendEntrypoint):
 
     description = "MRO CRISM and Mastcam-Z PDS products as labelled, lazy Datasets (xarray-crism)"
     url = "https://github.com/xarray-crism/xarray-crism"
+    supports_groups = True
     open_dataset_parameters = (
         "filename_or_obj", "drop_variables", "mask_and_scale", "ddr", "sidecar_dirs", "storage_options", "bayer",
+        "georeference", "lat_lon",
     )
 
     def open_dataset(  # type: ignore[override]
@@ -36,12 +38,49 @@ class CrismBackendEntrypoint(BackendEntrypoint):
         sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
         storage_options: dict[str, Any] | None = None,
         bayer: str = "raw",
+        georeference: bool = True,
+        lat_lon: bool = False,
     ) -> xr.Dataset:
         ds = open_crism_dataset(
             filename_or_obj, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options,
-            drop_variables=drop_variables, bayer=bayer,
+            drop_variables=drop_variables, bayer=bayer, georeference=georeference, lat_lon=lat_lon,
         )
         return decode_dataset(ds, mask_and_scale)
+
+    def open_groups_as_dict(  # type: ignore[override]
+        self,
+        filename_or_obj: str | os.PathLike[str],
+        *,
+        drop_variables: Iterable[str] | None = None,
+        mask_and_scale: bool = True,
+        sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
+        storage_options: dict[str, Any] | None = None,
+        georeference: bool = True,
+        lat_lon: bool = False,
+    ) -> dict[str, xr.Dataset]:
+        from .tree import open_crism_groups
+
+        return open_crism_groups(
+            filename_or_obj, drop_variables=drop_variables, mask_and_scale=mask_and_scale, sidecar_dirs=sidecar_dirs,
+            storage_options=storage_options, georeference=georeference, lat_lon=lat_lon,
+        )
+
+    def open_datatree(  # type: ignore[override]
+        self,
+        filename_or_obj: str | os.PathLike[str],
+        *,
+        drop_variables: Iterable[str] | None = None,
+        mask_and_scale: bool = True,
+        sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
+        storage_options: dict[str, Any] | None = None,
+        georeference: bool = True,
+        lat_lon: bool = False,
+    ) -> xr.DataTree:
+        groups = self.open_groups_as_dict(
+            filename_or_obj, drop_variables=drop_variables, mask_and_scale=mask_and_scale, sidecar_dirs=sidecar_dirs,
+            storage_options=storage_options, georeference=georeference, lat_lon=lat_lon,
+        )
+        return xr.DataTree.from_dict(groups)
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         try:

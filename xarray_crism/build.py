@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .conventions import LABEL_ATTRIBUTES, band_variable, build_cf_encoding, cf_units
+from .conventions import LABEL_ATTRIBUTES, STRUCTURAL_IMAGE_KEYWORDS, band_variable, build_cf_encoding, cf_units
 from .errors import LabelSyntaxError, LabelValueError, ShapeMismatchError
 from .headers import build_vicar_image_keywords, read_label_text, read_vicar_label
 from .layouts import ArrayLayout, build_array_layout, build_image_layout
@@ -159,9 +159,15 @@ def _add_image_variables(product: Product, image: Block, cube: DiskArray, suffix
     constants = {k: v for k, v in image.keywords() if k.endswith("_CONSTANT")}
     encoding |= build_cf_encoding(cube.dtype, image.get("SCALING_FACTOR"), image.get("OFFSET"), constants, product.source.url)
     if kind.variable is not None:
-        attrs = {k: v for k, v in attrs.items() if v}
+        attrs = {k: v for k, v in attrs.items() if v} | (_image_attributes(image) if kind.image_attributes else {})
         chunks = build_preferred_chunks(cube.layout)
         product.variables[kind.variable + suffix] = Variable(cube, attrs, {**encoding, "preferred_chunks": chunks})
+        if str(image.get("BAND_NAME", "NULL")).upper() not in ("NULL", "N/A", "UNK"):
+            names = _band_names(image, cube.layout.size["band"], product.source.url)
+            product.coords["band_name"] = Variable(
+                DerivedArray(("band",), (len(names),), np.dtype(f"U{max(map(len, names))}"), partial(np.array, names)),
+                {"long_name": "band name (BAND_NAME)"},
+            )
         return
     names = _band_names(image, cube.layout.size["band"], product.source.url)
     for band, band_name in enumerate(names):
@@ -175,6 +181,14 @@ def _add_image_variables(product: Product, image: Block, cube: DiskArray, suffix
                 product.source.url, "BAND_NAME", band_name, f"band names that give distinct variables ({key} twice)"
             )
         product.variables[key] = Variable(DiskArray(cube.source, cube.layout, band), band_attrs, dict(encoding))
+
+
+def _image_attributes(image: Block) -> dict[str, Any]:
+    """The IMAGE object's non-structural keywords (a browse product's stretch), lower-cased."""
+    return {
+        k.lower().replace(":", "_"): plain(v) for k, v in image.keywords()
+        if k not in STRUCTURAL_IMAGE_KEYWORDS and not k.startswith("^") and not k.endswith("_CONSTANT")
+    }
 
 
 def _band_names(image: Block, bands: int, url: str) -> list[str]:

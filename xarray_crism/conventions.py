@@ -20,7 +20,7 @@ from .errors import LabelValueError
 from .pds3 import BasedInteger
 
 __all__ = [
-    "DDR_BANDS", "DROPPED_BANDS", "LABEL_ATTRIBUTES", "MASKED_CONSTANTS", "UNITS",
+    "DDR_BANDS", "DROPPED_BANDS", "LABEL_ATTRIBUTES", "MASKED_CONSTANTS", "STRUCTURAL_IMAGE_KEYWORDS", "UNITS",
     "band_variable", "build_cf_encoding", "cf_units", "slug",
 ]
 
@@ -40,6 +40,17 @@ DDR_BANDS: dict[str, tuple[str, str, str]] = {
     "BOLOMETIC ALBEDO": ("bolometric_albedo", "1", "bolometric albedo"),
     "BOLOMETRIC ALBEDO": ("bolometric_albedo", "1", "bolometric albedo"),
     "LOCAL SOLAR TIME, HOURS": ("local_solar_time", "hour", "local solar time"),
+    # The layers MRDR/VRDR DE and DL add to the DDR's (SIS 3.2: traceability to the source strips).
+    "SOLAR LONGITUDE, DEG": ("solar_longitude", "degree", "solar longitude (Ls) of the source observation"),
+    "SOLAR DISTANCE, AU": ("solar_distance", "au", "Mars-Sun distance at the time of measurement"),
+    "OBSERVATION ID, VNIR": ("observation_id_vnir", "1", "observation ID of the VNIR source measurement"),
+    "OBSERVATION ID, IR": ("observation_id_ir", "1", "observation ID of the IR source measurement"),
+    "ORDINAL COUNTER, VNIR": ("counter_vnir", "1", "ordinal counter of the VNIR source EDR"),
+    "ORDINAL COUNTER, IR": ("counter_ir", "1", "ordinal counter of the IR source EDR"),
+    "COLUMN NUMBER, VNIR": ("column_vnir", "1", "VNIR detector column (sample) of the source TRDR"),
+    "COLUMN NUMBER, IR": ("column_ir", "1", "IR detector column (sample) of the source TRDR"),
+    "LINE, OR FRAME NUMBER, VNIR": ("line_vnir", "1", "line (frame) of the VNIR source TRDR"),
+    "LINE, OR FRAME NUMBER, IR": ("line_ir", "1", "line (frame) of the IR source TRDR"),
 }
 
 #: Band names whose band is dropped (placeholders with no data).
@@ -52,7 +63,16 @@ UNITS: dict[str, str] = {
     "NM": "nm",
     "NANOMETERS": "nm",
     "DN": "1",
+    "I OVER F": "1",
+    "LAMBERT ALBEDO": "1",
 }
+
+#: IMAGE keywords that describe the array itself; the others are kept as attributes of a
+#: browse product's variable (its stretch: whatever keywords the label uses for it).
+STRUCTURAL_IMAGE_KEYWORDS = frozenset({
+    "LINES", "LINE_SAMPLES", "BANDS", "SAMPLE_TYPE", "SAMPLE_BITS", "BAND_STORAGE_TYPE", "BAND_NAME",
+    "LINE_PREFIX_BYTES", "LINE_SUFFIX_BYTES", "BAND_PREFIX_BYTES", "BAND_SUFFIX_BYTES", "SAMPLE_BIT_MASK",
+})
 
 #: Label keyword -> attribute name, for the keywords a user filters and plots by.
 LABEL_ATTRIBUTES: dict[str, str] = {

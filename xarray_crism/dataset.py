@@ -25,9 +25,14 @@ def open_crism_dataset(
     storage_options: dict[str, Any] | None = None,
     drop_variables: Iterable[str] | None = None,
     bayer: str = "raw",
+    georeference: bool = True,
+    lat_lon: bool = False,
 ) -> xr.Dataset:
     """Open a product lazily as a Dataset (undecoded: xarray's CF decoding comes after)."""
-    product = open_product(location, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options, bayer=bayer)
+    product = open_product(
+        location, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options, bayer=bayer,
+        georeference=georeference, lat_lon=lat_lon,
+    )
     return build_dataset(product, drop_variables)
 
 

@@ -21,7 +21,7 @@ from .products import ProductId, ProductKind
 from .reader import Key, read_array
 from .sources import Source
 
-__all__ = ["DerivedArray", "DiskArray", "LazyArray", "Memo", "Product", "Variable", "outer_index"]
+__all__ = ["DerivedArray", "DiskArray", "LazyArray", "Memo", "Product", "RenamedArray", "Variable", "outer_index"]
 
 T = TypeVar("T")
 
@@ -93,6 +93,28 @@ class DerivedArray:
         if data.shape != self.shape:
             raise ValueError(f"computed array has shape {data.shape}, expected {self.shape}")
         return outer_index(data, key)
+
+
+@dataclass(frozen=True, eq=False)
+class RenamedArray:
+    """A lazy array under other dimension names (map-projected images: line, sample -> y, x)."""
+
+    array: LazyArray
+    dims: tuple[str, ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape in ``dims`` order."""
+        return self.array.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Data type of the wrapped array."""
+        return self.array.dtype
+
+    def read(self, key: Key) -> np.ndarray:
+        """Read ``self[key]`` (outer indexing)."""
+        return self.array.read(key)
 
 
 class LazyArray(Protocol):

@@ -23,6 +23,12 @@ class ProductKind:
     ``variable``: name of the cube variable, or None when every band is its own 2-D variable
     (named by ``band_names``: ``"ddr"`` table or ``"slug"`` of BAND_NAME). ``content``:
     ``"image"`` (IMAGE objects), ``"table"`` (ASCII TABLE) or ``"array"`` (ARRAY objects).
+    ``band_coordinates``: where band coordinates come from: ``"crism"`` (detector rows and the
+    calibration CDRs), ``"filters"`` (Mastcam-Z filters), ``"wv_targeted"``/``"wv_tile"`` (the
+    product's own WV table, TER/MTRDR or MRDR/VRDR layout). ``map_projected``: the label must
+    carry an ``IMAGE_MAP_PROJECTION`` and the image dims become ``("band", "y", "x")``.
+    ``image_attributes``: the IMAGE object's own keywords (a browse product's stretch) become
+    attributes of the variable.
     """
 
     family: str
@@ -36,6 +42,8 @@ class ProductKind:
     content: str = "image"
     has_wavelengths: bool = True
     band_coordinates: str = "crism"
+    map_projected: bool = False
+    image_attributes: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,9 @@ class ProductId:
     binning_code: int | None = None
     filter_code: str | None = None
     sol: int | None = None
+    tile: int | None = None
+    browse_type: str | None = None
+    resolution: int | None = None
 
 
 _SENSOR_SPACE = re.compile(
@@ -74,10 +85,51 @@ _MASTCAMZ = re.compile(
     r"Z(?P<sensor>[LR])(?P<filter>[0-9A-Z])_(?P<sol>\d{4})_(?P<sclk>\d{10})_(?P<msec>\d{3})(?P<code>[A-Z]{3})_"
     r"(?P<rest>[A-Z0-9_]+?)(?P<version>\d{2})"
 )
-_FILETYPE_FAMILY = {"TRR": "TRDR", "EDR": "EDR", "DDR": "DDR", "LDR": "LDR"}
+_TARGETED_RDR = re.compile(
+    r"(?P<class_type>[A-Z]{3})(?P<observation_id>[0-9A-F]{8})_(?P<counter>[0-9A-F]{2})_"
+    r"(?:BR(?P<browse>[A-Z0-9]{3})J?|(?P<code>[A-Z]{2})(?P<macro>[0-9A-F]{3})J)_(?P<filetype>TER|MTR)(?P<version>[0-9A-Z])"
+)
+_TILE = re.compile(
+    r"T(?P<tile>\d{4})_(?P<filetype>MRR|VRR)(?:(?P<code>[A-Z]{2})|(?P<browse>[A-Z0-9]{3}))_"
+    r"(?P<clat>\d{2})(?P<hemisphere>[NS])(?P<clon>\d{3})_(?P<resolution>\d{4})_(?P<version>[0-9A-Z])"
+)
+_FILETYPE_FAMILY = {
+    "TRR": "TRDR", "EDR": "EDR", "DDR": "DDR", "LDR": "LDR", "TER": "TER", "MTR": "MTRDR", "MRR": "MRDR", "VRR": "VRDR",
+}
 
 _I_OVER_F = "I/F"
 _W = "W m-2 um-1 sr-1"
+
+
+def _map_kinds(family: str, projected: bool, codes: dict[str, str]) -> dict[tuple[str, str], ProductKind]:
+    """Kinds of the TER/MTRDR/MRDR/VRDR families (``codes``: code -> row of :data:`_MAP_CODES`)."""
+    band = "wv_targeted" if family in ("TER", "MTRDR") else "wv_tile"
+    out = {}
+    for code, row in codes.items():
+        description, variable, long_name, units, names = _MAP_CODES[row]
+        coords = band if variable in ("i_over_f", "lambert_albedo") else "none"
+        fill = None if code == "BR" else 65535.0
+        out[(family, code)] = ProductKind(
+            family, code, description, variable, long_name, units, fill, band_names=names,
+            has_wavelengths=coords != "none", band_coordinates=coords, map_projected=projected,
+            image_attributes=code == "BR",
+        )
+    return out
+
+
+#: Rows shared by the map-family kinds: description, variable, long name, units, band names.
+_MAP_CODES: dict[str, tuple[str, str | None, str, str | None, str | None]] = {
+    "IF": ("I/F", "i_over_f", _I_OVER_F, "1", None),
+    "IF_CORRECTED": ("corrected I/F", "i_over_f", "I/F corrected for photometric, atmospheric and instrument effects", "1", None),
+    "AL": ("Lambert albedo", "lambert_albedo", "Lambert albedo", "1", None),
+    "SU": ("summary parameters", None, "summary parameter", None, "slug"),
+    "SR": ("refined summary parameters", None, "refined summary parameter", None, "slug"),
+    "IN": ("data processing information", None, "data processing information", None, "slug"),
+    "RE": ("data processing residuals", None, "data processing residual", None, "slug"),
+    "DE": ("geometry backplanes", None, "", None, "ddr"),
+    "BR": ("browse image (8-bit RGB)", "browse", "browse image", "1", None),
+}
+_TARGETED = {"IF": "IF_CORRECTED", "SU": "SU", "SR": "SR", "IN": "IN", "BR": "BR"}
 
 #: (family, code) -> kind; code "*" matches any code of the family.
 KINDS: dict[tuple[str, str], ProductKind] = {
@@ -112,6 +164,10 @@ KINDS: dict[tuple[str, str], ProductKind] = {
     ("MCZ", "RAD"): ProductKind("MCZ", "RAD", "Mastcam-Z radiance", "radiance", "spectral radiance", "W m-2 sr-1 nm-1", None, has_wavelengths=False, band_coordinates="filters"),
     ("MCZ", "IOF"): ProductKind("MCZ", "IOF", "Mastcam-Z radiance factor", "i_over_f", "radiance factor (I/F)", "1", None, has_wavelengths=False, band_coordinates="filters"),
     ("ADR", "*"): ProductKind("ADR", "*", "look-up table", None, "", None, fill_value=None, content="array", has_wavelengths=False),
+    **_map_kinds("TER", False, {**_TARGETED, "RE": "RE"}),
+    **_map_kinds("MTRDR", True, {**_TARGETED, "DE": "DE"}),
+    **_map_kinds("MRDR", True, {"IF": "IF", "AL": "AL", "SU": "SU", "DE": "DE", "DL": "DE", "BR": "BR"}),
+    **_map_kinds("VRDR", True, {"AL": "AL", "SU": "SU", "DE": "DE", "BR": "BR"}),
 }
 
 
@@ -145,6 +201,9 @@ def _parse_product_id(text: str) -> ProductId | None:
             text, _FILETYPE_FAMILY[g["filetype"]], g["code"], g["sensor"], g["class_type"],
             g["observation_id"], g["counter"], g["macro"], g["version"],
         )
+    m = _TARGETED_RDR.fullmatch(text) or _TILE.fullmatch(text)
+    if m:
+        return _map_product_id(text, m.groupdict())
     m = _MASTCAMZ.fullmatch(text)
     if m:
         return ProductId(
@@ -161,3 +220,14 @@ def _parse_product_id(text: str) -> ProductId | None:
                 sclk_partition=int(g["partition"]), sclk_time=int(g["time"]), binning_code=binning,
             )
     return None
+
+
+def _map_product_id(text: str, g: dict[str, str | None]) -> ProductId:
+    """TER/MTRDR (sensor J) and MRDR/VRDR tile names; a browse type makes the code ``"BR"``."""
+    tile, resolution = g.get("tile"), g.get("resolution")
+    return ProductId(
+        text, _FILETYPE_FAMILY[str(g["filetype"])], g["code"] or "BR", "J" if tile is None else None,
+        g.get("class_type"), g.get("observation_id"), g.get("counter"), g.get("macro"), g["version"],
+        tile=None if tile is None else int(tile), browse_type=g["browse"],
+        resolution=None if resolution is None else int(resolution),
+    )

@@ -17,6 +17,7 @@ import numpy as np
 
 from .build import read_product
 from .errors import LabelValueError, ShapeMismatchError, SidecarNotFoundError
+from .map_products import attach_map_coordinates, attach_wv_coordinates
 from .mastcamz import attach_filter_coordinates
 from .model import DerivedArray, DiskArray, Memo, Product, Variable
 from .sources import SidecarFinder, Source
@@ -29,7 +30,7 @@ from .wavelengths import (
     read_shipped_table,
 )
 
-__all__ = ["attach_ddr", "attach_wavelengths", "find_ddr", "open_product"]
+__all__ = ["attach_ddr", "attach_wavelengths", "find_ddr", "find_wa_label", "open_product"]
 
 _WAVELENGTH_ATTRS = {"units": "nm", "long_name": "wavelength", "standard_name": "radiation_wavelength"}
 _SW_DEFINITION = "mean over unbinned detector columns {0}-{1} (SIS SW definition)"
@@ -42,13 +43,22 @@ def open_product(
     sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
     storage_options: dict[str, Any] | None = None,
     bayer: str = "raw",
+    georeference: bool = True,
+    lat_lon: bool = False,
 ) -> Product:
     """Read a product's label and join its wavelengths and (``ddr="auto"`` or a path) its DDR.
 
     Mastcam-Z products get their filter coordinates instead; ``bayer="split"`` turns a raw
     Bayer mosaic into R, G, B planes (other products are not affected by ``bayer``).
+    TER/MTRDR/MRDR/VRDR products get their WV table's band coordinates; map-projected ones
+    ``y``/``x`` and ``spatial_ref`` (``georeference=False``: plain ``line``/``sample``), and
+    lazy 2-D ``lat``/``lon`` with ``lat_lon=True``.
     """
     product, finder = read_product(location, sidecar_dirs=sidecar_dirs, storage_options=storage_options)
+    if product.kind.band_coordinates.startswith("wv_"):
+        attach_wv_coordinates(product, finder)
+    if product.kind.map_projected and georeference:
+        attach_map_coordinates(product, lat_lon=lat_lon)
     if product.kind.band_coordinates == "filters":
         attach_filter_coordinates(product, bayer)
     elif product.kind.has_wavelengths and "detector_row" in product.coords:
@@ -109,12 +119,17 @@ def _binning(product: Product) -> int:
     return int(width)
 
 
-def _find_wa(product: Product, finder: SidecarFinder) -> Product | None:
+def find_wa_label(product: Product, finder: SidecarFinder) -> Source | None:
+    """The label of the WA CDR that ``MRO:WAVELENGTH_FILE_NAME`` names, when found."""
     name = product.attrs.get("wavelength_file_name")
-    if not isinstance(name, str) or name.upper() in ("N/A", "NULL", ""):
+    if not isinstance(name, str) or name.upper() in ("N/A", "NULL", "") or not name.upper().endswith(".IMG"):
         return None
     label_name = re.sub(r"\.IMG$", ".LBL", name, flags=re.IGNORECASE)
-    found = finder.find(label_name, product.source.url, "MRO:WAVELENGTH_FILE_NAME")
+    return finder.find(label_name, product.source.url, "MRO:WAVELENGTH_FILE_NAME")
+
+
+def _find_wa(product: Product, finder: SidecarFinder) -> Product | None:
+    found = find_wa_label(product, finder)
     if found is None:
         return None
     wa, _ = read_product(found.url, storage_options=_options(found))
