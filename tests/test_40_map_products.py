@@ -13,6 +13,7 @@ import rasterio
 import xarray as xr
 
 from xarray_crism.errors import LabelValueError, ShapeMismatchError
+from xarray_crism.products import KINDS
 from xarray_crism.testing_maps import (
     MapGrid,
     equirectangular_grid,
@@ -30,6 +31,9 @@ MRDR_DE_LABEL = CRISM / "labels" / "t1865_mrrde_70n185_0256_1_cropped.lbl"
 MTRDR_WV = CRISM / "tables" / "mtrdr_axis_wv_j.tab"
 MRDR_WV = CRISM / "labels" / "t0897_mrrwv_05s113_0256_1.tab"
 MTRDR_ID = "FRT00003E12_07_IF166J_MTR3"
+DE_NAMES = [
+    "Solar longitude, deg", "Solar distance, AU", "INA at areoid, deg", "Latitude, areocentric, deg N", "Spare",
+]
 
 
 def _cube(bands: int, lines: int, samples: int, seed: int = 0, fill: bool = True) -> np.ndarray:
@@ -262,3 +266,63 @@ def test_browse_product_keeps_its_stretch_and_bytes(tmp_path: Path) -> None:
     assert ds.browse.attrs["mro_red_stretch_minimum"] == 0.004 and ds.browse.attrs["mro_red_stretch_maximum"] == 0.03
     assert list(ds.band_name.values) == ["OLINDEX3", "LCPINDEX2", "HCPINDEX2"]
     assert "wavelength" not in ds.coords and ds.attrs["product_code"] == "BR"
+
+
+_MAP_FAMILIES = ("TER", "MTRDR", "MRDR", "VRDR")
+_NAMES = {
+    "TER": "HRL000040FF_07_{code}182J_TER3", "MTRDR": "HRL000040FF_07_{code}182J_MTR3",
+    "MRDR": "T0897_MRR{code}_05S113_0256_1", "VRDR": "T0897_VRR{code}_05S113_0654_1",
+}
+
+
+@pytest.mark.parametrize(
+    ("family", "code"), [key for key in KINDS if key[0] in _MAP_FAMILIES], ids=lambda v: str(v),
+)
+def test_every_map_family_kind_opens_with_gdal_values(tmp_path: Path, family: str, code: str) -> None:
+    kind = KINDS[(family, code)]
+    grid = equirectangular_grid(-2.5, -2.52, 110.0, 110.03, 256, center_latitude=-2.5) if kind.map_projected else None
+    shape = (6, 8) if grid is None else (grid.lines, grid.samples)
+    names = ["R770", "BD1900_2", "OLINDEX3"] if kind.band_names == "slug" else DE_NAMES if kind.band_names == "ddr" else None
+    bands = len(names) if names else 3
+    pid = _NAMES[family].format(code="BRFAL"[: 5 if code == "BR" else 0] or code)
+    pid = pid.replace("_BRFAL182J_", "_BRFALJ_").replace("MRRBRFAL", "MRRFAL").replace("VRRBRFAL", "VRRTRU")
+    data = _cube(bands, *shape, fill=False)
+    sample_type = "PC_REAL"
+    if code == "BR":
+        data = np.random.default_rng(1).integers(0, 256, data.shape).astype(np.uint8)
+        sample_type = "MSB_UNSIGNED_INTEGER"
+    product = write_map_product(tmp_path, MRDR_LABEL, pid, data, grid, band_names=names, sample_type=sample_type)
+    ds = xr.open_dataset(product.label, engine="crism", mask_and_scale=False)
+    with rasterio.open(product.label) as src:
+        gdal = src.read()
+    assert ds.attrs["product_family"] == family and ds.attrs["product_code"] == code
+    spatial = ("y", "x") if kind.map_projected else ("line", "sample")
+    if kind.variable is not None:
+        np.testing.assert_array_equal(ds[kind.variable].values, gdal)
+        assert ds[kind.variable].dims == ("band", *spatial)
+    else:
+        stacked = np.stack([ds[v].values for v in ds.data_vars])
+        kept = [i for i, n in enumerate(names or []) if n != "Spare"]
+        np.testing.assert_array_equal(stacked, gdal[kept])
+        assert all(ds[v].dims == spatial for v in ds.data_vars)
+    assert ("spatial_ref" in ds.coords) is kind.map_projected
+
+
+def test_real_mrdr_label_opens_and_its_one_band_does_not_take_the_72_row_wv_table(tmp_path: Path) -> None:
+    label = tmp_path / MRDR_LABEL.name
+    shutil.copy(MRDR_LABEL, label)
+    data = _cube(1, 10, 1279)
+    (tmp_path / "T0897_MRRAL_05S113_0256_1_cropped.IMG").write_bytes(data.astype("<f4").tobytes())
+    ds = xr.open_dataset(label, engine="crism", mask_and_scale=False)
+    # GDAL takes the unquoted ^IMAGE file name for a record number of the label, and pdr fails on
+    # this label: the oracle for its values is the file itself, read with numpy.
+    expected = np.fromfile(tmp_path / "T0897_MRRAL_05S113_0256_1_cropped.IMG", "<f4").reshape(1, 10, 1279)
+    np.testing.assert_array_equal(ds.lambert_albedo.values, expected)
+    with rasterio.open(label) as src:
+        np.testing.assert_allclose(src.transform.to_gdal(), [float(v) for v in ds.spatial_ref.attrs["GeoTransform"].split()])
+    assert np.isclose(ds.y.values[0], -640 * 231.528833585)  # first line centre: MAXIMUM_LATITUDE = -2.5
+    assert ds.attrs["missing_sidecars"] == ["WV table"]  # the label names T0897_MRRWV_05S113_0256_1.TAB: not here
+    shutil.copy(MRDR_WV, tmp_path / MRDR_WV.name)
+    ds = xr.open_dataset(label, engine="crism")
+    with pytest.raises(ShapeMismatchError, match=r"t0897_mrrwv_05s113_0256_1\.tab: rows = 72; expected 1, one per band"):
+        _ = ds.wavelength.values
