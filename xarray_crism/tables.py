@@ -134,17 +134,25 @@ def column_variable_name(name: str) -> str:
 
 
 def _convert_ascii(field: np.ndarray, kind: str) -> np.ndarray:
-    stripped = np.char.strip(field)
+    stripped = np.strings.strip(field)
     if kind == "str":
-        return np.char.decode(np.char.strip(stripped, b'"').astype(bytes), "latin-1")
+        return _decode(np.strings.strip(np.strings.strip(stripped, b'"'), b" "))
     missing = np.isin(stripped, _MISSING)
     try:
         if kind == "int" and not missing.any():
             return stripped.astype(np.int64)
         values = np.where(missing, b"nan", stripped).astype(np.float64)
     except ValueError:
-        return np.char.decode(stripped.astype(bytes), "latin-1")
+        return _decode(stripped)
     return values
+
+
+def _decode(field: np.ndarray) -> np.ndarray:
+    """Bytes to str: a cast when the text is ASCII (fast), else Latin-1 decoding."""
+    try:
+        return field.astype(f"U{max(field.dtype.itemsize, 1)}")
+    except UnicodeDecodeError:
+        return np.char.decode(field.astype(bytes), "latin-1")
 
 
 def _binary_type(data_type: str) -> str:
