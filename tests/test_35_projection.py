@@ -82,7 +82,8 @@ def test_t0897_parsed() -> None:
     x, y = build_xy(p, 10, 1279)
     assert x.shape == (1279,) and y.shape == (10,) and x.dtype == y.dtype == np.float64
     assert y[0] == pytest.approx(-2.5 * math.pi / 180 * R, abs=1e-6)  # MAXIMUM_LATITUDE is the first line's centre
-    assert x[640] == 0.0
+    cos_ts = math.cos(math.radians(-2.5))
+    assert x[0] == pytest.approx(-640 * cos_ts * SCALE, abs=1e-6)  # 640 equatorial pixels west of lon0
     check_bounds(p, 10, 1279, str(T0897))  # the cropped image keeps its label's extent
     check_bounds(dataclasses.replace(p, extent=None), 1280, 1279, str(T0897))
 
@@ -100,11 +101,17 @@ def test_t0897_matches_gdal(tmp_path: Path) -> None:
     p = _proj(T0897)
     with rasterio.open(label) as src:
         assert (src.driver, src.shape) == ("PDS", (10, 1279))
-        np.testing.assert_allclose(src.transform.to_gdal(), build_geotransform(p), rtol=0, atol=1e-6)
+        # GDAL reads SAMPLE_PROJECTION_OFFSET in pixels of the map; CRISM counts it at equatorial
+        # spacing: GDAL's x is SAMPLE_PROJECTION_OFFSET * (1 - cos(lat_ts)) pixels west of ours; y agrees.
+        shift = 640 * (1 - math.cos(math.radians(-2.5))) * SCALE
+        gdal = src.transform.to_gdal()
+        ours_gt = build_geotransform(p)
+        np.testing.assert_allclose(gdal[1:], ours_gt[1:], rtol=0, atol=1e-6)
+        assert gdal[0] == pytest.approx(ours_gt[0] - shift, abs=1e-6)
         x, y = build_xy(p, 10, 1279)
         rows, cols = np.meshgrid(np.arange(10), np.arange(1279), indexing="ij")
         gx, gy = src.xy(rows.ravel(), cols.ravel())
-        np.testing.assert_allclose(gx, np.broadcast_to(x, rows.shape).ravel(), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(gx, np.broadcast_to(x, rows.shape).ravel() - shift, rtol=0, atol=1e-6)
         np.testing.assert_allclose(gy, np.broadcast_to(y[:, None], rows.shape).ravel(), rtol=0, atol=1e-6)
         gdal_crs = pyproj.CRS(src.crs.to_wkt())
     ours = pyproj.CRS.from_wkt(build_crs_wkt(p))
@@ -130,28 +137,31 @@ def test_t0897_corners_against_catalog_and_proj() -> None:
     # catalog: LINE = LINE_PROJECTION_OFFSET - lat * MAP_RESOLUTION (0-based lines on pixel centres)
     cat_lat = np.broadcast_to(((-640.0 - i) / 256.0)[:, None], (2, 2))
     cos_ts = math.cos(math.radians(-2.5))
-    cat_lon = np.broadcast_to(112.5 + np.degrees((j - 640.0) * SCALE / (R * cos_ts))[None, :], (2, 2))
+    # first sample centre at CENTER_LONGITUDE - SAMPLE_PROJECTION_OFFSET / MAP_RESOLUTION, then 1/(256 cos) deg apart
+    cat_lon = np.broadcast_to((112.5 - 640.0 / 256 + j / (256 * cos_ts))[None, :], (2, 2))
     np.testing.assert_allclose(lat, cat_lat, rtol=0, atol=0.01 / 256)
     np.testing.assert_allclose(lon, cat_lon, rtol=0, atol=0.01 / (256 * cos_ts))
     np.testing.assert_allclose(lat[:, 0], [-2.5, -1919 / 256], rtol=0, atol=1e-12)
-    assert lon[0, 0] == pytest.approx(109.99762, abs=1e-5) and lon[0, 1] == pytest.approx(114.99456, abs=1e-5)
+    assert lon[0, 0] == pytest.approx(110.0, abs=1e-9)  # WESTERNMOST_LONGITUDE, exactly
+    assert lon[0, 1] == pytest.approx(114.99694, abs=1e-5)  # EASTERNMOST 115 is 0.78 px beyond
     xx, yy = np.meshgrid(x[j], y[i])
     plat, plon = _pyproj_lonlat(build_crs_wkt(p), xx, yy)
     np.testing.assert_allclose(plat, lat, rtol=0, atol=0.01 / 256)
     np.testing.assert_allclose(np.mod(plon, 360), lon, rtol=0, atol=0.01 / (256 * cos_ts))
 
 
-def test_t1865_bounds_contradict_offsets() -> None:
+def test_t1865_offsets_agree_with_its_bounds_at_equatorial_spacing() -> None:
     p = _proj(T1865)
     assert (p.center_longitude, p.sample_offset, p.extent) == (185.0, 47360.0, (1280, 980))
-    with pytest.raises(LabelValueError) as info:
-        check_bounds(p, 10, 980, str(T1865))
-    assert info.value.keyword in ("WESTERNMOST_LONGITUDE", "EASTERNMOST_LONGITUDE")
+    check_bounds(p, 10, 980, str(T1865))  # 47360 = 185 * 256: the first sample is at 0 E (WESTERNMOST 360)
+    x, y = build_xy(p, 10, 980)
+    lat, lon = build_lonlat(p, y[:1], x[[0, -1]])
+    assert lon[0, 0] == pytest.approx(0.0, abs=1e-9) and lat[0, 0] == pytest.approx(72.5, abs=1e-9)
+    assert lon[0, 1] == pytest.approx(979 / (256 * math.cos(math.radians(67.5000001))), abs=1e-9)  # 9.993 E
+    with pytest.raises(LabelValueError) as info:  # the PDS-standard reading GDAL uses would put it at 61.6 E
+        check_bounds(dataclasses.replace(p, sample_offset=47360 * math.cos(math.radians(67.5000001)) ** -1), 10, 980, str(T1865))
     message = str(info.value)
-    assert T1865.name in message and info.value.keyword in message and "georeference=False" in message
-    assert "SAMPLE_PROJECTION_OFFSET = 47360" in message and "CENTER_LONGITUDE = 185" in message
-    latitudes = {k: v for k, v in p.bounds.items() if k.endswith("LATITUDE")}
-    check_bounds(dataclasses.replace(p, bounds=latitudes), 10, 980, str(T1865))  # latitudes agree
+    assert info.value.keyword == "WESTERNMOST_LONGITUDE" and T1865.name in message and "georeference=False" in message
 
 
 def test_check_bounds_names_the_latitude() -> None:

@@ -89,10 +89,15 @@ def test_mtrdr_map_coordinates_equal_gdal_geotransform(tmp_path: Path) -> None:
     with rasterio.open(label) as src:
         transform, gdal_crs = src.transform, pyproj.CRS(src.crs.to_wkt())
         centres = [src.xy(i, j) for i, j in ((0, 0), (grid.lines - 1, grid.samples - 1))]
-    np.testing.assert_allclose([ds.x.values[0], ds.y.values[0]], centres[0], atol=1e-6)
-    np.testing.assert_allclose([ds.x.values[-1], ds.y.values[-1]], centres[1], atol=1e-6)
+    # GDAL counts SAMPLE_PROJECTION_OFFSET in map pixels, CRISM at equatorial spacing (see projection.py)
+    offset = float(grid.keywords["SAMPLE_PROJECTION_OFFSET"])
+    lat_ts = float(grid.keywords["CENTER_LATITUDE"].split()[0])
+    shift = offset * (1 - np.cos(np.radians(lat_ts))) * float(ds.x[1] - ds.x[0])
+    np.testing.assert_allclose([ds.x.values[0] - shift, ds.y.values[0]], centres[0], atol=1e-6)
+    np.testing.assert_allclose([ds.x.values[-1] - shift, ds.y.values[-1]], centres[1], atol=1e-6)
     ours = [float(v) for v in ds.spatial_ref.attrs["GeoTransform"].split()]
-    np.testing.assert_allclose(ours, [transform.c, transform.a, transform.b, transform.f, transform.d, transform.e], atol=1e-6)
+    gdal = [transform.c + shift, transform.a, transform.b, transform.f, transform.d, transform.e]
+    np.testing.assert_allclose(ours, gdal, atol=1e-6)
     crs = pyproj.CRS(ds.spatial_ref.attrs["crs_wkt"])
     assert crs.ellipsoid.semi_major_metre == gdal_crs.ellipsoid.semi_major_metre == 3396000.0
     assert crs.ellipsoid.semi_minor_metre == 3396000.0
@@ -213,15 +218,20 @@ def test_mrdr_de_backplanes_are_named_variables(tmp_path: Path) -> None:
     assert ds.solar_distance.attrs["units"] == "au"
 
 
-def test_real_mrdr_de_label_that_contradicts_itself_is_refused_clearly(tmp_path: Path) -> None:
+def test_real_mrdr_de_label_opens_where_its_bounds_say(tmp_path: Path) -> None:
     text = MRDR_DE_LABEL.read_text(encoding="latin-1")
     label = tmp_path / MRDR_DE_LABEL.name
     label.write_text(text, encoding="latin-1")
     (tmp_path / "t1865_mrrde_70n185_0256_1_cropped.img").write_bytes(np.zeros((24, 10, 980), "<f4").tobytes())
-    with pytest.raises(LabelValueError, match=r"BAND_NAME = .*expected 1 band names"):
+    with pytest.raises(LabelValueError, match=r"BAND_NAME = .*expected 1 band names"):  # cropped by ISIS: BANDS = 1
         xr.open_dataset(label, engine="crism")
-    label.write_text(text.replace("BANDS             = 1", "BANDS             = 24"), encoding="latin-1")
-    with pytest.raises(LabelValueError, match=r"LONGITUDE.*georeference=False"):
+    fixed = text.replace("BANDS             = 1", "BANDS             = 24")
+    label.write_text(fixed, encoding="latin-1")
+    ds = xr.open_dataset(label, engine="crism", lat_lon=True)
+    assert float(ds.lon[0, 0]) == pytest.approx(0.0, abs=1e-9) and float(ds.lat[0, 0]) == pytest.approx(72.5, abs=1e-9)
+    assert ds.latitude.dims == ("y", "x")
+    label.write_text(fixed.replace("WESTERNMOST_LONGITUDE        = 360.0", "WESTERNMOST_LONGITUDE        = 185.0"))
+    with pytest.raises(LabelValueError, match=r"WESTERNMOST_LONGITUDE = 185\.0.*georeference=False"):
         xr.open_dataset(label, engine="crism")
     ds = xr.open_dataset(label, engine="crism", georeference=False)
     assert ds.latitude.dims == ("line", "sample") and "spatial_ref" not in ds.coords
@@ -318,11 +328,40 @@ def test_real_mrdr_label_opens_and_its_one_band_does_not_take_the_72_row_wv_tabl
     # this label: the oracle for its values is the file itself, read with numpy.
     expected = np.fromfile(tmp_path / "T0897_MRRAL_05S113_0256_1_cropped.IMG", "<f4").reshape(1, 10, 1279)
     np.testing.assert_array_equal(ds.lambert_albedo.values, expected)
-    with rasterio.open(label) as src:
-        np.testing.assert_allclose(src.transform.to_gdal(), [float(v) for v in ds.spatial_ref.attrs["GeoTransform"].split()])
+    with rasterio.open(label) as src:  # GDAL: SAMPLE_PROJECTION_OFFSET in map pixels (see projection.py)
+        shift = 640 * (1 - np.cos(np.radians(2.5))) * 231.528833585
+        gdal = np.add(src.transform.to_gdal(), (shift, 0, 0, 0, 0, 0))
+        np.testing.assert_allclose(gdal, [float(v) for v in ds.spatial_ref.attrs["GeoTransform"].split()], atol=1e-6)
     assert np.isclose(ds.y.values[0], -640 * 231.528833585)  # first line centre: MAXIMUM_LATITUDE = -2.5
     assert ds.attrs["missing_sidecars"] == ["WV table"]  # the label names T0897_MRRWV_05S113_0256_1.TAB: not here
     shutil.copy(MRDR_WV, tmp_path / MRDR_WV.name)
     ds = xr.open_dataset(label, engine="crism")
     with pytest.raises(ShapeMismatchError, match=r"t0897_mrrwv_05s113_0256_1\.tab: rows = 72; expected 1, one per band"):
         _ = ds.wavelength.values
+
+
+def test_lat_lon_without_map_coordinates_is_an_error(tmp_path: Path, corpus_copy: Path) -> None:
+    with pytest.raises(LabelValueError, match=r"lat_lon = True; expected a map-projected product.*TRDR IF is not map-projected"):
+        xr.open_dataset(corpus_copy / "frt0001458f_01_if156l_trr3.lbl", engine="crism", lat_lon=True)
+    label, _, _ = _mtrdr(tmp_path)
+    with pytest.raises(LabelValueError, match="was opened with georeference=False"):
+        xr.open_dataset(label, engine="crism", lat_lon=True, georeference=False)
+
+
+def test_wv_table_and_envi_header_values_are_checked(tmp_path: Path) -> None:
+    good = "1, 196,  436.13,    8.62, 1\r\n"
+    with pytest.raises(LabelValueError, match=r"x\.tab: flag \(row 2\) = 2\.0; expected 0 \(bad band\) or 1"):
+        parse_wv_table(good + good.replace(", 1\r", ", 2\r"), "wv_targeted", "x.tab")
+    with pytest.raises(LabelValueError, match=r"sensor \(row 1\) = 0\.5"):
+        parse_wv_table(good.replace("1, 196", "0.5, 196"), "wv_targeted", "x.tab")
+    label, data, _ = _mtrdr(tmp_path)
+    wv = _real_wv(MTRDR_WV, "wv_targeted")
+    hdr = tmp_path / "frt00003e12_07_if166j_mtr3.hdr"
+    write_envi_header(hdr, data.shape, wv["wavelength"] / 1000, None, units="um")
+    np.testing.assert_array_equal(xr.open_dataset(label, engine="crism").wavelength.values, wv["wavelength"])
+    hdr.write_text("\ufeff" + hdr.read_text().replace("0.436130", "0.43x"), encoding="utf-8")
+    with pytest.raises(LabelValueError, match=r"wavelength\[0\] = '0\.43x'; expected a number"):
+        _ = xr.open_dataset(label, engine="crism").wavelength.values
+    hdr.write_text(hdr.read_text(encoding="utf-8").replace("units = um", "units = furlongs"), encoding="utf-8")
+    with pytest.raises(LabelValueError, match="wavelength units = 'furlongs'"):
+        _ = xr.open_dataset(label, engine="crism").wavelength.values

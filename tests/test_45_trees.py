@@ -110,3 +110,11 @@ def test_tree_passes_georeference_to_every_group(tmp_path: Path, georeference: b
     tree = xr.open_datatree(tmp_path / "frt00003e12_07_if166j_mtr3.lbl", engine="crism", georeference=georeference)
     assert ("spatial_ref" in tree["SU"].coords) is georeference
     assert tree["SU"]["r770"].dims == (("y", "x") if georeference else ("line", "sample"))
+
+
+def test_tree_keeps_the_version_that_was_opened(tmp_path: Path) -> None:
+    _mtrdr_set(tmp_path)
+    tree = xr.open_datatree(tmp_path / "frt00003e12_07_if166j_mtr2.lbl", engine="crism", mask_and_scale=False)
+    assert tree["IF"].ds.attrs["product_id"] == "FRT00003E12_07_IF166J_MTR2"
+    assert float(abs(tree["IF"]["i_over_f"]).max()) == 0.0  # the version-2 cube is zeros
+    assert tree["SU"].ds.attrs["product_id"] == "FRT00003E12_07_SU166J_MTR3"

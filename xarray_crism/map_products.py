@@ -45,7 +45,7 @@ def find_wv_table(product: Product, finder: SidecarFinder) -> Source | None:
     """The WV table: ``MRO:WAVELENGTH_FILE_NAME`` when the label names one, else by the SIS names."""
     named = product.attrs.get("wavelength_file_name")
     pid = product.product_id.product_id
-    if isinstance(named, str) and named.upper() not in ("N/A", "NULL", ""):
+    if isinstance(named, str) and named.upper().endswith(".TAB"):  # TRDR labels name a WA .IMG here
         name = named
     elif product.product_id.tile is not None:
         name = re.sub(r"^(T\d{4}_[MV]RR)[A-Z]{2}_", r"\1WV_", pid) + ".TAB"

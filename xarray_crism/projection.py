@@ -4,9 +4,18 @@
 pure numpy on it. Pixel indices are 0-based; ``scale = R*pi/180 / MAP_RESOLUTION`` metres, R = A_AXIS_RADIUS.
 
 EQUIRECTANGULAR: ``+proj=eqc +lat_ts=CENTER_LATITUDE +lon_0=CENTER_LONGITUDE +x_0=0 +y_0=0 +R=R``, pixel
-centres ``x_j = (j - SAMPLE_PROJECTION_OFFSET)*scale``, ``y_i = (LINE_PROJECTION_OFFSET - i)*scale``: the CRISM
-map catalog (``LINE = LINE_PROJECTION_OFFSET - lat*MAP_RESOLUTION``, integral lines on pixel centres) and
-exactly GDAL's PDS driver. Real MRDR labels have LINE_PROJECTION_OFFSET / MAP_RESOLUTION = MAXIMUM_LATITUDE.
+centres ``y_i = (LINE_PROJECTION_OFFSET - i)*scale`` (the CRISM map catalog's ``LINE = LINE_PROJECTION_OFFSET
+- lat*MAP_RESOLUTION``, integral lines on pixel centres; real MRDR labels have LINE_PROJECTION_OFFSET /
+MAP_RESOLUTION = MAXIMUM_LATITUDE) and ``x_j = (j - SAMPLE_PROJECTION_OFFSET*cos(lat_ts))*scale``: CRISM counts
+SAMPLE_PROJECTION_OFFSET in pixels of equatorial spacing, ``(CENTER_LONGITUDE - WESTERNMOST_LONGITUDE) *
+MAP_RESOLUTION``, while a sample spans ``1 / (MAP_RESOLUTION*cos(lat_ts))`` degrees. Both real MRDR labels fit
+this reading to under a pixel (T0897: 640 = 2.5*256; T1865: 47360 = 185*256 from CENTER_LONGITUDE 185 to
+WESTERNMOST 360 = 0); the PDS-standard reading GDAL applies (``x_j = (j - SAMPLE_PROJECTION_OFFSET)*scale``)
+puts T0897 0.6 px west and T1865 6,000 px away. So GDAL's x differs from ours by
+``SAMPLE_PROJECTION_OFFSET*(1 - cos(lat_ts))`` pixels; y and the CRS agree. Whether MAXIMUM_LATITUDE is the
+first line's centre or its top edge (half a pixel) is not settled by the labels (both fit within a pixel);
+we follow the catalog's "integral values correspond to the center of a pixel", unverified against a real
+DE latitude backplane (the corpus has none).
 
 POLAR STEREOGRAPHIC (tiles poleward of 87.5 deg; CENTER_LATITUDE = +/-90 gives the hemisphere): the true
 stereographic, ``+proj=stere +lat_0=+/-90 +lon_0=CENTER_LONGITUDE +k=1 +R=R`` (CENTER_LONGITUDE is 0 on
@@ -21,10 +30,10 @@ With integral offsets the pole is a pixel corner: GDAL's PDS driver, applying it
 puts it on a pixel centre, half a pixel away.
 
 ``check_bounds`` (equirectangular only; polar bounds just surround the pole): the first and last pixel
-centres must lie within 1.5 pixels of MAXIMUM/MINIMUM_LATITUDE and WESTERNMOST/EASTERNMOST_LONGITUDE (modulo
+centres must lie within 1 pixel of MAXIMUM/MINIMUM_LATITUDE and WESTERNMOST/EASTERNMOST_LONGITUDE (modulo
 360), over the extent the label declares (LINE/SAMPLE_FIRST/LAST_PIXEL: a cropped image keeps its label's
-bounds), else over the image. CRISM needs the extra half pixel: bounds are nominal 5 deg multiples while
-the sample count is rounded and SAMPLE_PROJECTION_OFFSET ignores cos(lat_ts) (T0897: 1.39 px in the east).
+bounds), else over the image. The far bounds are the tile's nominal edges, up to a pixel beyond the last
+centre (T0897: MINIMUM_LATITUDE 1.0 px, EASTERNMOST_LONGITUDE 0.78 px).
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ __all__ = ["MapProjection", "build_crs_wkt", "build_geotransform", "build_grid_m
 _KINDS = {"EQUIRECTANGULAR": "equirectangular", "POLAR STEREOGRAPHIC": "polar_stereographic"}
 _METRES = {"": 1000.0, "KM": 1000.0, "KILOMETERS": 1000.0, "M": 1.0, "METERS": 1.0, "METRES": 1.0}
 _BOUNDS = ("MAXIMUM_LATITUDE", "MINIMUM_LATITUDE", "WESTERNMOST_LONGITUDE", "EASTERNMOST_LONGITUDE")
-_TOLERANCE_PX = 1.5
+_TOLERANCE_PX = 1.0
 _HINT = ('the label contradicts itself; open it with xr.open_dataset(..., engine="crism", georeference=False) '
          "to get line/sample dimensions without map coordinates")
 
@@ -76,6 +85,8 @@ def parse_map_projection(label: Block, url: str) -> MapProjection | None:
     lat0 = _number(block, "CENTER_LATITUDE", url)
     if kind == "polar_stereographic" and abs(abs(lat0) - 90.0) > 1e-6:
         raise LabelValueError(url, "CENTER_LATITUDE", block.get("CENTER_LATITUDE"), "90 or -90 for a POLAR STEREOGRAPHIC map")
+    if kind == "equirectangular" and not abs(lat0) < 90.0:
+        raise LabelValueError(url, "CENTER_LATITUDE", block.get("CENTER_LATITUDE"), "a latitude strictly between -90 and 90")
     _check_orientation(block, url)
     resolution = _number(block, "MAP_RESOLUTION", url)
     if resolution <= 0:
@@ -156,22 +167,26 @@ def _parse_extent(block: Block) -> tuple[int, int] | None:
     return int(ll - lf + 1), int(sl - sf + 1)
 
 
-def _half(proj: MapProjection) -> float:  # pixel-centre shift of the offsets
-    return 0.5 if proj.kind == "polar_stereographic" else 0.0
+def _origin(proj: MapProjection) -> tuple[float, float]:
+    """(line, sample) of the projection origin, 0-based pixel-centre coordinates (see the module doc)."""
+    if proj.kind == "polar_stereographic":
+        return proj.line_offset - 0.5, proj.sample_offset - 0.5
+    return proj.line_offset, proj.sample_offset * math.cos(math.radians(proj.center_latitude))
 
 
 def build_xy(proj: MapProjection, lines: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
     """``(x[samples], y[lines])``: map metres of the pixel centres, float64."""
-    x = (np.arange(samples, dtype=np.float64) + _half(proj) - proj.sample_offset) * proj.scale_m
-    y = (proj.line_offset - _half(proj) - np.arange(lines, dtype=np.float64)) * proj.scale_m
+    line0, sample0 = _origin(proj)
+    x = (np.arange(samples, dtype=np.float64) - sample0) * proj.scale_m
+    y = (line0 - np.arange(lines, dtype=np.float64)) * proj.scale_m
     return x, y
 
 
 def build_geotransform(proj: MapProjection) -> tuple[float, float, float, float, float, float]:
     """GDAL geotransform ``(x_ul_corner, dx, 0, y_ul_corner, 0, -dy)`` in metres."""
-    corner = 0.5 - _half(proj)
+    line0, sample0 = _origin(proj)
     s = proj.scale_m
-    return (-(proj.sample_offset + corner) * s, s, 0.0, (proj.line_offset + corner) * s, 0.0, -s)
+    return (-(sample0 + 0.5) * s, s, 0.0, (line0 + 0.5) * s, 0.0, -s)
 
 
 def _num(value: float) -> str:
@@ -235,14 +250,15 @@ def check_bounds(proj: MapProjection, lines: int, samples: int, url: str) -> Non
     lines, samples = proj.extent or (lines, samples)
     res, lon0, lat_ts = proj.resolution, proj.center_longitude, proj.center_latitude
     lon_res = res * math.cos(math.radians(lat_ts))  # samples per degree of longitude
-    last_line, last_sample = proj.line_offset - lines + 1, samples - 1 - proj.sample_offset
+    sample0 = _origin(proj)[1]
+    last_line, last_sample = proj.line_offset - lines + 1, samples - 1 - sample0
     at_lat = f"line centre given LINE_PROJECTION_OFFSET = {_num(proj.line_offset)}"
     at_lon = (f"sample centre given SAMPLE_PROJECTION_OFFSET = {_num(proj.sample_offset)}, "
               f"CENTER_LONGITUDE = {_num(lon0)}, CENTER_LATITUDE = {_num(lat_ts)}")
     edges = {  # keyword: (pixels per degree, value at the pixel centre, which centre)
         "MAXIMUM_LATITUDE": (res, proj.line_offset / res, "latitude of the first " + at_lat),
         "MINIMUM_LATITUDE": (res, last_line / res, "latitude of the last " + at_lat),
-        "WESTERNMOST_LONGITUDE": (lon_res, lon0 - proj.sample_offset / lon_res, "longitude of the first " + at_lon),
+        "WESTERNMOST_LONGITUDE": (lon_res, lon0 - sample0 / lon_res, "longitude of the first " + at_lon),
         "EASTERNMOST_LONGITUDE": (lon_res, lon0 + last_sample / lon_res, "longitude of the last " + at_lon),
     }
     for key, (per_degree, expected, which) in edges.items():
@@ -252,6 +268,6 @@ def check_bounds(proj: MapProjection, lines: int, samples: int, url: str) -> Non
         diff = value - expected
         if key.endswith("LONGITUDE"):
             diff, expected = (diff + 180.0) % 360.0 - 180.0, expected % 360.0
-        if abs(diff) * per_degree > _TOLERANCE_PX:
+        if abs(diff) * per_degree > _TOLERANCE_PX + 1e-6:
             why = f"the {which}, MAP_RESOLUTION = {_num(res)}"
             raise LabelValueError(url, key, value, f"{expected:.7g} within {_TOLERANCE_PX} pixels ({why})", _HINT)

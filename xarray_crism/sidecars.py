@@ -59,6 +59,13 @@ def open_product(
         attach_wv_coordinates(product, finder)
     if product.kind.map_projected and georeference:
         attach_map_coordinates(product, lat_lon=lat_lon)
+    elif lat_lon:
+        raise LabelValueError(
+            product.source.url, "lat_lon", True,
+            f"a map-projected product opened with georeference=True ({product.kind.family} {product.kind.code} "
+            f"{'is not map-projected' if not product.kind.map_projected else 'was opened with georeference=False'})",
+            "Sensor-space products carry latitude/longitude in their DDR: pass ddr='auto'",
+        )
     if product.kind.band_coordinates == "filters":
         attach_filter_coordinates(product, bayer)
     elif product.kind.has_wavelengths and "detector_row" in product.coords:

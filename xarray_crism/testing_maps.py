@@ -5,7 +5,9 @@ its ``Object = IMAGE``) and follow its layout: one ``^IMAGE`` of fixed records, 
 object and an ``IMAGE_MAP_PROJECTION`` written the way the real one is. Projections follow the
 CRISM tiling: the first line's centre is at MAXIMUM_LATITUDE and the first sample's centre at
 WESTERNMOST_LONGITUDE, widths shrink with the cosine of CENTER_LATITUDE (the two real MRDR
-labels have 1279 samples for 5 degrees at 2.5 S and 980 for 10 degrees at 67.5 N).
+labels have 1279 samples for 5 degrees at 2.5 S and 980 for 10 degrees at 67.5 N), and
+SAMPLE_PROJECTION_OFFSET is ``(CENTER_LONGITUDE - WESTERNMOST_LONGITUDE) * MAP_RESOLUTION`` (equatorial
+pixels, as in both real labels).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def equirectangular_grid(
         "MINIMUM_LATITUDE": f"{max_lat - (lines - 1) / resolution} <DEGREE>",
         "WESTERNMOST_LONGITUDE": f"{west} <DEGREE>",
         "EASTERNMOST_LONGITUDE": f"{west + (samples - 1) / (resolution * cos)} <DEGREE>",
-        "LINE_PROJECTION_OFFSET": f"{max_lat * resolution}", "SAMPLE_PROJECTION_OFFSET": f"{(lon0 - west) * resolution * cos}",
+        "LINE_PROJECTION_OFFSET": f"{max_lat * resolution}", "SAMPLE_PROJECTION_OFFSET": f"{(lon0 - west) * resolution}",
     }
     return MapGrid(lines, samples, _with_radius(keywords, radius_km))
 

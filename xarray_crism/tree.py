@@ -41,7 +41,7 @@ def open_crism_groups(
     pid = product.product_id
     product_set = find_product_set(pid, finder)
     own_group = "DE" if pid.family == "DDR" else pid.code
-    product_set.members.setdefault(own_group, product.source)
+    product_set.members[own_group] = product.source  # the file opened, whatever other versions exist
     if pid.family == "TRDR" and (wa := find_wa_label(product, finder)) is not None:
         product_set.members["WA"] = wa
     groups: dict[str, xr.Dataset] = {}

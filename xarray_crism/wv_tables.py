@@ -44,9 +44,13 @@ def parse_wv_table(text: str, layout: str, url: str) -> dict[str, np.ndarray]:
     except ValueError as exc:
         raise LabelValueError(url, "WV table", str(exc), "numbers in every field") from None
     columns = {name: values[:, i] for i, name in enumerate(names)}
+    _check_column(columns["sensor"], np.isin(columns["sensor"], list(_SENSORS)), "sensor", "1 (VNIR, S) or 0 (IR, L)", url)
+    rows_ok = (columns["detector_row"] == np.round(columns["detector_row"])) & (columns["detector_row"] >= 0)
+    _check_column(columns["detector_row"], rows_ok, "detector_row", "a whole detector row number", url)
+    _check_column(columns["wavelength"], np.isfinite(columns["wavelength"]), "wavelength", "a finite wavelength in nm", url)
+    if "flag" in columns:
+        _check_column(columns["flag"], np.isin(columns["flag"], (0, 1)), "flag", "0 (bad band) or 1 (good band)", url)
     codes = columns["sensor"].astype(np.int64)
-    if not np.isin(codes, list(_SENSORS)).all():
-        raise LabelValueError(url, "sensor column", sorted(set(codes.tolist())), "1 (VNIR, S) or 0 (IR, L)")
     out: dict[str, np.ndarray] = {"sensor": np.array([_SENSORS[int(c)] for c in codes], dtype="U1")}
     out["detector_row"] = columns["detector_row"].astype(np.int64)
     out["wavelength"] = columns["wavelength"]
@@ -56,11 +60,18 @@ def parse_wv_table(text: str, layout: str, url: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _check_column(values: np.ndarray, ok: np.ndarray, name: str, expected: str, url: str) -> None:
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        raise LabelValueError(url, f"{name} (row {bad[0] + 1})", float(values[bad[0]]), expected)
+
+
 _ENVI_FIELD = re.compile(r"(?m)^\s*([A-Za-z][A-Za-z0-9 _]*?)\s*=\s*(\{[^}]*\}|[^\n]*)")
 
 
 def parse_envi_header(text: str, url: str) -> dict[str, str | list[str]]:
     """An ENVI ``.hdr``: ``{key: value}``, brace lists split on commas (keys lower case)."""
+    text = text.removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf")  # a UTF-8 BOM, decoded or as Latin-1
     if not text.lstrip().upper().startswith("ENVI"):
         raise LabelValueError(url, "first line", text[:20], "ENVI (an ENVI header)")
     out: dict[str, str | list[str]] = {}
@@ -72,12 +83,14 @@ def parse_envi_header(text: str, url: str) -> dict[str, str | list[str]]:
 
 def check_envi_header(header: dict[str, str | list[str]], table: dict[str, np.ndarray], hdr_url: str, wv_url: str) -> None:
     """Raise unless the header's ``wavelength`` (and ``fwhm``) match the WV table's."""
-    factor = 1000.0 if str(header.get("wavelength units", "nm")).lower().startswith("micro") else 1.0
+    units = str(header.get("wavelength units", "nanometers")).strip().lower()
+    if units not in _ENVI_UNITS:
+        raise LabelValueError(hdr_url, "wavelength units", units, f"one of {sorted(_ENVI_UNITS)}")
     for key in ("wavelength", "fwhm"):
         listed = header.get(key)
         if not isinstance(listed, list) or key not in table:
             continue
-        values = np.array([float(v) for v in listed]) * factor
+        values = _envi_numbers([v for v in listed if v], key, hdr_url) * _ENVI_UNITS[units]
         expected = table[key]
         if values.shape != expected.shape:
             raise ShapeMismatchError(hdr_url, key, f"{values.size} values", f"{expected.size}, one per row of {wv_url}")
@@ -87,3 +100,26 @@ def check_envi_header(header: dict[str, str | list[str]], table: dict[str, np.nd
                 hdr_url, f"{key}[{worst}]", float(values[worst]),
                 f"{expected[worst]} nm within {_TOLERANCE_NM} nm, as in {wv_url}",
             )
+
+
+#: ENVI ``wavelength units`` -> factor to nm.
+_ENVI_UNITS = {
+    "nanometers": 1.0, "nanometer": 1.0, "nm": 1.0,
+    "micrometers": 1000.0, "micrometer": 1000.0, "microns": 1000.0, "micron": 1000.0, "um": 1000.0, "\u00b5m": 1000.0,
+}
+
+
+def _envi_numbers(listed: list[str], key: str, url: str) -> np.ndarray:
+    try:
+        return np.array([float(v) for v in listed])
+    except ValueError:
+        bad = next(i for i, v in enumerate(listed) if not _is_float(v))
+        raise LabelValueError(url, f"{key}[{bad}]", listed[bad], "a number") from None
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
