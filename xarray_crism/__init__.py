@@ -1,7 +1,8 @@
 """xarray-crism: MRO CRISM and Mars 2020 Mastcam-Z PDS products as labelled, lazy xarray Datasets.
 
 Use it through xarray: ``xr.open_dataset(path_or_url, engine="crism")``; see the README.
-``stack_filters`` builds a multispectral cube from Mastcam-Z products.
+``stack_filters`` builds a multispectral cube from Mastcam-Z products; ``read_index`` reads a volume's
+index table (SIS Table 3-17) as a pandas DataFrame.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .errors import (
 )
 from .samples import sample_path
 
-_LAZY = {"stack_filters": "stacking", "group_by_pointing": "stacking"}
+_LAZY = {"stack_filters": "stacking", "group_by_pointing": "stacking", "read_index": "index"}
 
 
 def __getattr__(name: str) -> Any:
@@ -48,6 +49,7 @@ __all__ = [
     "UnsupportedProductError",
     "__version__",
     "group_by_pointing",
+    "read_index",
     "sample_path",
     "stack_filters",
 ]
