@@ -33,6 +33,7 @@ from .tables import Column, build_columns, build_row_count, column_variable_name
 
 __all__ = [
     "PointedObject", "build_band_index", "build_preferred_chunks", "build_product", "data_source", "read_product", "read_table",
+    "select_column",
 ]
 
 log = logging.getLogger(__name__)
@@ -298,10 +299,11 @@ def _column_variable(col: Column, dims: tuple[str, ...], rows: int, load: Callab
     numeric = col.data_type in ("ASCII_INTEGER", "ASCII_REAL")
     dtype = np.dtype(np.float64) if numeric else np.dtype(f"U{col.width}")
     attrs = {k: v for k, v in (("long_name", col.description or col.name), ("units", cf_units(col.unit))) if v}
-    return Variable(DerivedArray(dims, (rows,), dtype, partial(_column, load, col.name)), attrs)
+    return Variable(DerivedArray(dims, (rows,), dtype, partial(select_column, load, col.name)), attrs)
 
 
-def _column(load: Callable[[], dict[str, np.ndarray]], name: str) -> np.ndarray:
+def select_column(load: Callable[[], dict[str, np.ndarray]], name: str) -> np.ndarray:
+    """Column ``name`` of the table ``load`` returns (a picklable lazy column for DerivedArray)."""
     return load()[name]
 
 

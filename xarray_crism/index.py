@@ -12,7 +12,6 @@ error naming the column and row, never a silent string column.
 from __future__ import annotations
 
 import os
-import posixpath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from .errors import LabelValueError
 from .headers import read_label_text
 from .pds3 import Block, parse_label, parse_pointer
 from .sources import SidecarFinder, Source, open_source, read_ranges, read_size
-from .tables import Column, build_columns, build_row_count, parse_ascii_table
+from .tables import Column, build_columns, build_row_count, is_number, parse_ascii_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,19 +109,7 @@ def _float_to_int(values: np.ndarray, col: Column, url: str) -> Any:
 
 def _raise_first_bad(values: np.ndarray, col: Column, url: str, expected: str) -> None:
     text = np.char.strip(values.astype(str))
-    bad = [i for i, v in enumerate(text.tolist()) if v not in _MISSING and not _is_number(v)]
+    bad = [i for i, v in enumerate(text.tolist()) if v not in _MISSING and not is_number(v)]
     row = bad[0] if bad else 0
     raise LabelValueError(url, f"{col.name} (row {row + 1})", str(text[row]), expected)
 
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def volume_root(frame: pd.DataFrame) -> str:
-    """The volume root of an index read by :func:`read_index` (parent of its ``INDEX`` directory)."""
-    return posixpath.dirname(posixpath.dirname(str(frame.attrs["table_url"])))

@@ -18,6 +18,7 @@ from functools import partial
 
 import numpy as np
 
+from .build import select_column
 from .errors import LabelValueError, ShapeMismatchError
 from .model import DerivedArray, Memo, Product, RenamedArray, Variable, outer_index
 from .projection import MapProjection, build_grid_mapping_attrs, build_lonlat, build_xy, check_bounds, parse_map_projection
@@ -61,18 +62,18 @@ def attach_wv_coordinates(product: Product, finder: SidecarFinder) -> None:
         log.warning("%s: no WV table found; the product opens without wavelengths", product.source.url)
         product.attrs.setdefault("missing_sidecars", []).append("WV table")
         return
-    hdr = finder.find(posixpath.splitext(cube_name(product))[0] + ".HDR", product.source.url, "ENVI header", local=True)
+    hdr = finder.find(posixpath.splitext(_cube_name(product))[0] + ".HDR", product.source.url, "ENVI header", local=True)
     bands = product.sizes["band"]
     load = Memo(partial(_read_wv, table, hdr, product.kind.band_coordinates, bands))
     names: tuple[str, ...] = ("sensor", "detector_row", "wavelength")
     names += ("fwhm", "bad_band") if product.kind.band_coordinates == "wv_targeted" else ()
     for name in names:
-        data = DerivedArray(("band",), (bands,), _DTYPES.get(name, np.dtype(np.float64)), partial(_column, load, name))
+        data = DerivedArray(("band",), (bands,), _DTYPES.get(name, np.dtype(np.float64)), partial(select_column, load, name))
         product.coords[name] = Variable(data, {**WV_ATTRS[name], "source": table.name})
     product.attrs.setdefault("sidecar_files", []).append(table.url)
 
 
-def cube_name(product: Product) -> str:
+def _cube_name(product: Product) -> str:
     """File name of the product's first image (its data file)."""
     data = next(iter(product.variables.values())).data
     source = getattr(data, "source", product.source)
@@ -92,10 +93,6 @@ def _read_wv(table: Source, hdr: Source | None, layout: str, bands: int) -> dict
     if hdr is not None:
         check_envi_header(parse_envi_header(read_text(hdr), hdr.url), columns, hdr.url, table.url)
     return columns
-
-
-def _column(load: Memo[dict[str, np.ndarray]], name: str) -> np.ndarray:
-    return load()[name]
 
 
 def attach_map_coordinates(product: Product, *, lat_lon: bool = False) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "build_columns",
     "build_row_count",
     "column_variable_name",
+    "is_number",
     "parse_ascii_table",
     "parse_binary_table",
 ]
@@ -153,6 +154,15 @@ def _decode(field: np.ndarray) -> np.ndarray:
         return field.astype(f"U{max(field.dtype.itemsize, 1)}")
     except UnicodeDecodeError:
         return np.char.decode(field.astype(bytes), "latin-1")
+
+
+def is_number(text: str) -> bool:
+    """Whether ``float(text)`` succeeds (a numeric ASCII field)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _binary_type(data_type: str) -> str:

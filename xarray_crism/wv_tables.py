@@ -17,6 +17,7 @@ import re
 import numpy as np
 
 from .errors import LabelValueError, ShapeMismatchError
+from .tables import is_number
 
 __all__ = ["WV_LAYOUTS", "check_envi_header", "parse_envi_header", "parse_wv_table"]
 
@@ -113,13 +114,5 @@ def _envi_numbers(listed: list[str], key: str, url: str) -> np.ndarray:
     try:
         return np.array([float(v) for v in listed])
     except ValueError:
-        bad = next(i for i, v in enumerate(listed) if not _is_float(v))
+        bad = next(i for i, v in enumerate(listed) if not is_number(v))
         raise LabelValueError(url, f"{key}[{bad}]", listed[bad], "a number") from None
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
