@@ -1,12 +1,15 @@
 """A real HTTP server on loopback with Range support (and a mode that ignores Range).
 
-It counts the body bytes it sends, so tests can check how much a read transfers.
+It counts the body bytes it sends, so tests can check how much a read transfers, and it can be
+told to misbehave on the next GET requests of files: answer with an HTTP error status, or drop the
+connection half-way through the body (``faults``).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +28,8 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.translate_path(self.path)
+        if not os.path.isdir(path) and self._fault():
+            return
         header = self.headers.get("Range")
         if os.path.isdir(path) or header is None or self.server.ignore_range:
             return self._send_whole(path)
@@ -43,6 +48,26 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
+        self._send_body(body)
+
+    def _fault(self) -> bool:
+        fault = self.server.next_fault()
+        if fault is None:
+            return False
+        if fault == "drop":
+            size = os.path.getsize(self.translate_path(self.path))
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.wfile.write(b"\0" * (size // 2))
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        else:
+            self.send_error(int(fault))
+        return True
+
+    def _send_body(self, body: bytes) -> None:
         self.server.count(len(body))  # before writing: the client may go on as soon as it has the body
         self.wfile.write(body)
 
@@ -58,8 +83,7 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.server.count(len(body))  # before writing: the client may go on as soon as it has the body
-        self.wfile.write(body)
+        self._send_body(body)
 
 
 class _Server(ThreadingHTTPServer):
@@ -67,7 +91,12 @@ class _Server(ThreadingHTTPServer):
     ignore_range = False
     bytes_sent = 0
     requests = 0
+    faults: list[str] = []  # noqa: RUF012 - replaced per instance by RangeServer.reset
     _lock = threading.Lock()
+
+    def next_fault(self) -> str | None:
+        with self._lock:
+            return self.faults.pop(0) if self.faults else None
 
     def count(self, n: int) -> None:
         with self._lock:
@@ -87,10 +116,12 @@ class RangeServer:
     def bytes_sent(self) -> int:
         return self.httpd.bytes_sent
 
-    def reset(self, *, ignore_range: bool = False) -> None:
+    def reset(self, *, ignore_range: bool = False, faults: list[str] | None = None) -> None:
+        """Zero the counters; ``faults``: what the next file GETs do (``"503"``, ``"500"``, ``"drop"``)."""
         self.httpd.bytes_sent = 0
         self.httpd.requests = 0
         self.httpd.ignore_range = ignore_range
+        self.httpd.faults = list(faults or [])
 
     def __enter__(self) -> RangeServer:
         self.thread.start()

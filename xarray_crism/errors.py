@@ -13,6 +13,8 @@ __all__ = [
     "CrismError",
     "LabelSyntaxError",
     "LabelValueError",
+    "QueryError",
+    "RemoteReadError",
     "ShapeMismatchError",
     "SidecarNotFoundError",
     "TruncatedFileError",
@@ -76,3 +78,11 @@ class SidecarNotFoundError(CrismError):
 
 class ShapeMismatchError(CrismError):
     """A companion product whose shape does not match the product it joins."""
+
+
+class QueryError(CrismError):
+    """A catalog query or option (filter, bounding box, time range) that cannot be applied."""
+
+
+class RemoteReadError(CrismError):
+    """A remote read that still failed after its retries, or an answer that cannot be right (Range ignored)."""

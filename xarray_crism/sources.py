@@ -4,26 +4,39 @@ A :class:`Source` is one file on one filesystem (local, ``https://``, ``s3://``,
 Labels are read whole (``read_text``); data are read by byte ranges (``read_ranges``), checked
 for length so that a short file or a server that ignores ``Range`` never yields wrong bytes.
 Companion files are looked up case-insensitively by :class:`SidecarFinder`.
+
+Remote requests that fail in a way that may pass (HTTP 5xx, 408, 429, a dropped connection, a
+timeout) are retried: :data:`MAX_ATTEMPTS` attempts in all, waiting :data:`BACKOFF_SECONDS` doubled
+after each, each retry logged as a warning on the ``xarray_crism`` logger; then
+:class:`RemoteReadError` names the file, the bytes and the last error. Missing files and refused
+permissions are not retried. Local files are never retried.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import fsspec
 import numpy as np
 from fsspec.implementations.local import LocalFileSystem
 
-from .errors import SidecarNotFoundError, TruncatedFileError, UnsafePathError
+from .errors import CrismError, RemoteReadError, SidecarNotFoundError, TruncatedFileError, UnsafePathError
 
 __all__ = ["SidecarFinder", "Source", "check_plain_name", "open_source", "read_ranges", "read_text"]
 
 MAX_LABEL_BYTES = 10 * 1024 * 1024
+#: Attempts per remote request (the first one and its retries), and the first wait between them.
+MAX_ATTEMPTS = 4
+BACKOFF_SECONDS = 0.05
+logger = logging.getLogger("xarray_crism")
+_T = TypeVar("_T")
 _UNSAFE_NAME = re.compile(r"[/\\:\x00]|^\.\.?$|^~")
 
 
@@ -77,16 +90,16 @@ def check_plain_name(name: str, label: str, keyword: str) -> str:
 
 def read_text(source: Source) -> str:
     """Read a whole label as text (Latin-1, so no byte can fail to decode)."""
-    size = source.fs.size(source.path)
+    size = _retrying(source, "size", lambda: source.fs.size(source.path))
     if size is not None and size > MAX_LABEL_BYTES:
         raise TruncatedFileError(source.url, "label size", size, f"at most {MAX_LABEL_BYTES} bytes")
-    data = source.fs.cat_file(source.path)
+    data = _retrying(source, "whole file", lambda: source.fs.cat_file(source.path))
     return bytes(data).decode("latin-1")
 
 
 def read_size(source: Source) -> int:
     """The size of a file in bytes."""
-    return int(source.fs.size(source.path))
+    return int(_retrying(source, "size", lambda: source.fs.size(source.path)))
 
 
 def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
@@ -98,15 +111,73 @@ def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
     """
     if isinstance(source.fs, LocalFileSystem):
         return _read_local(source, ranges)
-    n = len(ranges)
-    blobs = source.fs.cat_ranges([source.path] * n, [r[0] for r in ranges], [r[1] for r in ranges])
+    done: dict[int, bytes] = {}
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        pending = [i for i in range(len(ranges)) if i not in done]
+        if not pending:
+            break
+        blobs = source.fs.cat_ranges(
+            [source.path] * len(pending), [ranges[i][0] for i in pending], [ranges[i][1] for i in pending],
+        )
+        failed = _keep_successes(source, ranges, pending, blobs, done)
+        if failed is not None:
+            _retry_or_raise(source, f"bytes {ranges[failed[0]][0]}-{ranges[failed[0]][1]}", failed[1], attempt)
     out = []
-    for (start, end), blob in zip(ranges, blobs, strict=True):
-        if isinstance(blob, BaseException):
-            raise blob
-        _check_length(source, start, end, len(blob))
-        out.append(np.frombuffer(blob, dtype=np.uint8).copy())
+    for i, (start, end) in enumerate(ranges):
+        _check_length(source, start, end, len(done[i]))
+        out.append(np.frombuffer(done[i], dtype=np.uint8).copy())
     return out
+
+
+def _keep_successes(
+    source: Source, ranges: Sequence[tuple[int, int]], pending: list[int], blobs: list[Any], done: dict[int, bytes],
+) -> tuple[int, BaseException] | None:
+    """Store the ranges that came back; the first failure (index, error), or None."""
+    failed = None
+    for i, blob in zip(pending, blobs, strict=True):
+        if isinstance(blob, BaseException):
+            failed = failed or (i, blob)
+        else:
+            done[i] = bytes(blob)
+    return failed
+
+
+def _retrying(source: Source, what: str, call: Callable[[], _T]) -> _T:
+    """``call()``, retried on transient errors when the file is remote."""
+    if isinstance(source.fs, LocalFileSystem):
+        return call()
+    attempt = 1
+    while True:
+        try:
+            return call()
+        except Exception as err:  # noqa: BLE001 - classified by _retry_or_raise
+            _retry_or_raise(source, what, err, attempt)
+            attempt += 1
+
+
+def _retry_or_raise(source: Source, what: str, err: BaseException, attempt: int) -> None:
+    """Wait before the next attempt, or raise: ``err`` itself when it is not transient."""
+    if not _is_transient(err):
+        raise err
+    if attempt >= MAX_ATTEMPTS:
+        raise RemoteReadError(
+            source.url, what, f"{type(err).__name__}: {err}", f"an answer within {MAX_ATTEMPTS} attempts",
+            "The server kept failing; try again later, or copy the file locally",
+        ) from err
+    wait = BACKOFF_SECONDS * 2 ** (attempt - 1)
+    logger.warning("%s: reading %s failed (%s: %s); attempt %d of %d in %.2f s",
+                   source.url, what, type(err).__name__, err, attempt + 1, MAX_ATTEMPTS, wait)
+    time.sleep(wait)
+
+
+def _is_transient(err: BaseException) -> bool:
+    """HTTP 5xx/408/429, dropped connections and timeouts; never missing files or refusals."""
+    if isinstance(err, (FileNotFoundError, PermissionError, IsADirectoryError, CrismError)):
+        return False
+    status = getattr(err, "status", None)
+    if isinstance(status, int):
+        return status >= 500 or status in (408, 429)
+    return isinstance(err, (OSError, TimeoutError)) or type(err).__module__.startswith("aiohttp")
 
 
 def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
@@ -122,10 +193,16 @@ def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
 
 
 def _check_length(source: Source, start: int, end: int, got: int) -> None:
+    if got > end - start:
+        raise RemoteReadError(
+            source.url, f"bytes {start}-{end}", f"{got} bytes returned", f"{end - start} bytes",
+            "The server ignored the Range header (it sent more than was asked); open 'simplecache::URL' "
+            "to download whole files once instead",
+        )
     if got != end - start:
         raise TruncatedFileError(
             source.url, f"bytes {start}-{end}", f"{got} bytes returned", f"{end - start} bytes",
-            "The file is shorter than its label says, or the server ignored the Range header",
+            "The file is shorter than its label says",
         )
 
 

@@ -8,19 +8,26 @@ justified; ``N/A`` marks inapplicable fields (blank in fields narrower than 3 by
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 
-__all__ = ["INDEX_COLUMNS", "write_index"]
+import numpy as np
+
+__all__ = ["FOOTPRINTS", "INDEX_COLUMNS", "write_crism_volumes", "write_index"]
 
 #: SIS Table 3-17: (name, data type, bytes). FILE_SPECIFICATION_NAME is 64 bytes, not the SIS's 55:
 #: its own example (``EDR/2006/2006_350/FRT00001270/FRT00001270_01_SC001S_EDR0.IMG``) is 59
-#: characters long. Readers take every width from the label, so this changes nothing for them.
+#: characters long. The spacecraft clock counts are 18 bytes, not 17: real labels write
+#: ``"7/0934686406.23361"``; the calibration file names are 32, not 26
+#: (``"CDR450924300802_WA0300000L_3.IMG"`` in the corpus's TRDR labels). Readers take every width from the label, so this changes nothing for them.
 INDEX_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("VOLUME_ID", "CHARACTER", 12), ("PRODUCT_ID", "CHARACTER", 28), ("PRODUCT_TYPE", "CHARACTER", 5),
     ("FILE_SPECIFICATION_NAME", "CHARACTER", 64), ("PRODUCT_CREATION_TIME", "TIME", 19),
-    ("PARTICIPATING_INSTRUMENTS", "CHARACTER", 6), ("SPACECRAFT_CLOCK_START_COUNT", "CHARACTER", 17),
-    ("SPACECRAFT_CLOCK_STOP_COUNT", "CHARACTER", 17), ("ORBIT_NUMBER", "CHARACTER", 6), ("START_TIME", "TIME", 19),
+    ("PARTICIPATING_INSTRUMENTS", "CHARACTER", 6), ("SPACECRAFT_CLOCK_START_COUNT", "CHARACTER", 18),
+    ("SPACECRAFT_CLOCK_STOP_COUNT", "CHARACTER", 18), ("ORBIT_NUMBER", "CHARACTER", 6), ("START_TIME", "TIME", 19),
     ("STOP_TIME", "TIME", 19), ("LOWER_RIGHT_LATITUDE", "ASCII_REAL", 7), ("LOWER_RIGHT_LONGITUDE", "ASCII_REAL", 8),
     ("LOWER_LEFT_LATITUDE", "ASCII_REAL", 7), ("LOWER_LEFT_LONGITUDE", "ASCII_REAL", 8),
     ("UPPER_RIGHT_LATITUDE", "ASCII_REAL", 7), ("UPPER_RIGHT_LONGITUDE", "ASCII_REAL", 8),
@@ -33,8 +40,8 @@ INDEX_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("PIXEL_AVERAGING_WIDTH", "ASCII_INTEGER", 2), ("INSTRUMENT_POINTING_MODE", "CHARACTER", 16),
     ("SCAN_MODE_ID", "CHARACTER", 5), ("MRO:FRAME_RATE", "ASCII_REAL", 5), ("MRO:EXPOSURE_PARAMETER", "ASCII_INTEGER", 3),
     ("SAMPLING_MODE_ID", "CHARACTER", 9), ("COMPRESSION_TYPE", "CHARACTER", 5), ("MRO:WAVELENGTH_FILTER", "CHARACTER", 1),
-    ("MRO:WAVELENGTH_FILE_NAME", "CHARACTER", 26), ("MRO:PIXEL_PROC_FILE_NAME", "CHARACTER", 26),
-    ("MRO:LOOKUP_TABLE_FILE_NAME", "CHARACTER", 26), ("MRO:DETECTOR_TEMPERATURE", "ASCII_REAL", 8),
+    ("MRO:WAVELENGTH_FILE_NAME", "CHARACTER", 32), ("MRO:PIXEL_PROC_FILE_NAME", "CHARACTER", 32),
+    ("MRO:LOOKUP_TABLE_FILE_NAME", "CHARACTER", 32), ("MRO:DETECTOR_TEMPERATURE", "ASCII_REAL", 8),
     ("MRO:OPTICAL_BENCH_TEMPERATURE", "ASCII_REAL", 8), ("MRO:SPECTROMETER_HOUSING_TEMP", "ASCII_REAL", 8),
     ("MRO:SPHERE_TEMPERATURE", "ASCII_REAL", 8), ("MRO:FPE_TEMPERATURE", "ASCII_REAL", 8), ("LINES", "ASCII_INTEGER", 4),
     ("LINE_SAMPLES", "ASCII_INTEGER", 4), ("BANDS", "ASCII_INTEGER", 3), ("MAP_RESOLUTION", "ASCII_INTEGER", 4),
@@ -82,3 +89,135 @@ def _label(table: str, rows: int, row_bytes: int) -> str:
         start += width + 2 * quoted + 1
     lines += ["END_OBJECT = INDEX_TABLE", "END"]
     return "\r\n".join(lines) + "\r\n"
+
+
+# --- whole volumes in the SIS layout (sections 2-3), for tests of catalogs over fsspec ---------------
+
+#: The generated volumes, named as on the PDS Geosciences Node (TRDR 2009-08 -> MROCR_2104, DDR -> MROCR_1002).
+TRDR_VOLUME, DDR_VOLUME, CDR_VOLUME = "mrocr_2104", "mrocr_1002", "mrocr_0001"
+
+#: Synthetic footprints (centre latitude, centre east longitude, half size in degrees) by observation:
+#: the corpus labels carry none. One straddles 0/360 E so that bounding boxes across it are tested.
+FOOTPRINTS = {"FRT00014679": (-4.5, 137.4, 0.05), "FRT0001458F": (18.3, 77.5, 0.05), "HRL000040FF": (18.4, 359.98, 0.05)}
+
+_DDR_TEMPLATE = "labels/frt00003e25_01_de156l_ddr1.lbl"
+_HRL_TEMPLATE = "labels/hrl000040ff_07_if183l_trr3.lbl"
+_DDR_NAMES = [
+    "INA at areoid, deg", "EMA at areoid, deg", "Phase angle, deg", "Latitude, areocentric, deg N",
+    "Longitude, areocentric, deg E", "INA at surface from MOLA, deg", "EMA at surface from MOLA, deg",
+    "Slope magnitude from MOLA, deg", "MOLA slope azimuth, deg clkwise from N", "Elevation, meters relative to MOLA",
+    "Thermal inertia, J m^-2 K^-1 s^-0.5", "Bolometic albedo", "Local solar time, hours", "Spare",
+]
+
+
+def write_crism_volumes(root: str | Path, corpus_crism: str | Path) -> dict[str, Path]:
+    """Write a TRDR, a DDR and an EDR/CDR volume under ``root`` (lower-case files, as served publicly).
+
+    TRDR volume: the corpus's three real TRDRs plus a generated HRL TRDR (4 lines x 16 samples);
+    DDR volume: a generated DDR (14 bands, real DDR label header) for each; CDR volume: the corpus's
+    real WA CDR4s (``CDR/WA``) and SW CDR6 tables (``CDR/SW``). Each volume has ``INDEX/CUMINDEX``
+    with upper-case ``FILE_SPECIFICATION_NAME`` paths to the ``.IMG``/``.TAB`` (the SIS's example form).
+    Returns the volume roots by ``"trdr"``, ``"ddr"``, ``"cdr"``.
+    """
+    root, corpus = Path(root), Path(corpus_crism)
+    roots = {kind: root / name for kind, name in (("trdr", TRDR_VOLUME), ("ddr", DDR_VOLUME), ("cdr", CDR_VOLUME))}
+    trdr_labels = [*sorted((corpus / "trdr").glob("*.lbl")), _write_hrl(root / "_staging", corpus)]
+    trdr_rows = [_place_observation_product(roots["trdr"], "TRDR", label, "TRDR") for label in trdr_labels]
+    ddr_rows = [_place_ddr(roots["ddr"], row, corpus) for row in trdr_rows]
+    cdr_rows = [_place_cdr(roots["cdr"], f, "WA") for f in sorted((corpus / "cdr").glob("*.LBL"))]
+    cdr_rows += [_place_cdr(roots["cdr"], f, "SW") for f in sorted((corpus / "cdr6").glob("*.lbl"))]
+    for kind, rows in (("trdr", trdr_rows), ("ddr", ddr_rows), ("cdr", cdr_rows)):
+        (roots[kind] / "index").mkdir(parents=True, exist_ok=True)
+        write_index(roots[kind] / "index" / "cumindex.lbl", rows, table_name="cumindex.tab")
+    shutil.rmtree(root / "_staging", ignore_errors=True)
+    return roots
+
+
+def _write_hrl(staging: Path, corpus: Path) -> Path:
+    from .testing import write_cube
+
+    staging.mkdir(parents=True, exist_ok=True)
+    rows = np.arange(438) + 21
+    cube = np.random.default_rng(7).uniform(0, 0.4, (438, 4, 16)).astype(np.float32)
+    return write_cube(staging, corpus / _HRL_TEMPLATE, "HRL000040FF_07_IF183L_TRR3", cube, detector_rows=rows).label
+
+
+def _place_observation_product(
+    volume: Path, directory: str, label: Path, product_type: str, same_as: Mapping[str, object] | None = None,
+) -> dict[str, object]:
+    """Copy a product to ``DIR/YYYY/YYYY_DOY/OBSERVATION/`` (times from its label, or ``same_as``'s)."""
+    text = label.read_text(encoding="latin-1")
+    row = _label_row(text, volume.name, product_type)
+    row.update({k: same_as[k] for k in ("START_TIME", "STOP_TIME", "SPACECRAFT_CLOCK_START_COUNT")} if same_as else {})
+    start = datetime.fromisoformat(str(row["START_TIME"]))
+    pid = str(row["PRODUCT_ID"])
+    relative = f"{directory}/{start:%Y}/{start:%Y_%j}/{pid[:11]}"
+    row["FILE_SPECIFICATION_NAME"] = f"{relative}/{pid}.IMG"
+    target = volume / relative.lower()
+    target.mkdir(parents=True, exist_ok=True)
+    for f in label.parent.glob(label.stem + ".*"):
+        shutil.copy(f, target / f.name.lower())
+    lat, lon, half = FOOTPRINTS[pid[:11]]
+    row.update(_footprint(lat, lon, half))
+    return row
+
+
+def _place_ddr(volume: Path, trdr: dict[str, object], corpus: Path) -> dict[str, object]:
+    from .testing import write_cube
+
+    pid = str(trdr["PRODUCT_ID"])
+    ddr_id = f"{pid[:15]}DE{pid[17:21]}_DDR1"
+    lines, samples = int(str(trdr["LINES"])), int(str(trdr["LINE_SAMPLES"]))
+    seed = sum(map(ord, ddr_id))
+    data = np.random.default_rng(seed).uniform(0, 90, (14, lines, samples)).astype(np.float32)
+    staging = volume.parent / "_staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    label = write_cube(staging, corpus / _DDR_TEMPLATE, ddr_id, data, storage="BAND_SEQUENTIAL", band_names=_DDR_NAMES).label
+    return _place_observation_product(volume, "DDR", label, "DDR", same_as=trdr)
+
+
+def _place_cdr(volume: Path, label: Path, acronym: str) -> dict[str, object]:
+    text = label.read_text(encoding="latin-1")
+    row = _label_row(text, volume.name, "CDR")
+    pid = str(row["PRODUCT_ID"])
+    data_ext = ".TAB" if pid.startswith("CDR6") else ".IMG"
+    row["FILE_SPECIFICATION_NAME"] = f"CDR/{acronym}/{pid}{data_ext}"
+    target = volume / "cdr" / acronym.lower()
+    target.mkdir(parents=True, exist_ok=True)
+    for f in label.parent.iterdir():
+        if f.stem.upper() == label.stem.upper():
+            shutil.copy(f, target / f.name.lower())
+    return row
+
+
+_KEYWORDS = {
+    "PRODUCT_ID": "PRODUCT_ID", "START_TIME": "START_TIME", "STOP_TIME": "STOP_TIME",
+    "SPACECRAFT_CLOCK_START_COUNT": "SPACECRAFT_CLOCK_START_COUNT", "MRO:SENSOR_ID": "MRO:SENSOR_ID",
+    "MRO:ACTIVITY_ID": "MRO:ACTIVITY_ID", "MRO:WAVELENGTH_FILE_NAME": "MRO:WAVELENGTH_FILE_NAME",
+    "PIXEL_AVERAGING_WIDTH": "PIXEL_AVERAGING_WIDTH", "LINES": "LINES", "LINE_SAMPLES": "LINE_SAMPLES", "BANDS": "BANDS",
+}
+
+
+def _label_row(text: str, volume: str, product_type: str) -> dict[str, object]:
+    """Index fields from a label's text (first occurrence of each keyword; ``NULL`` is N/A)."""
+    row: dict[str, object] = {"VOLUME_ID": volume.upper(), "PRODUCT_TYPE": product_type}
+    for column, keyword in _KEYWORDS.items():
+        m = re.search(rf"(?m)^\s*{re.escape(keyword)}\s*=([^\r\n]*)$", text)
+        found = "" if m is None else re.sub(r"/\*.*", "", m[1]).strip().strip('"').strip()
+        value = None if found in ("NULL", "N/A", "") else found
+        row[column] = value[:19] if value and column.endswith("_TIME") else value
+    pid = str(row["PRODUCT_ID"])
+    m = re.fullmatch(r"([A-Z]{3})([0-9A-F]{8})_([0-9A-F]{2})_.*", pid)
+    if m:
+        row.update({"OBSERVATION_TYPE": m[1], "OBSERVATION_ID": m[2], "MRO:OBSERVATION_NUMBER": int(m[3], 16)})
+    row["PRODUCT_VERSION_ID"] = pid[-1]
+    return row
+
+
+def _footprint(lat: float, lon: float, half: float) -> dict[str, object]:
+    corners = {"UPPER_LEFT": (lat + half, lon - half), "UPPER_RIGHT": (lat + half, lon + half),
+               "LOWER_LEFT": (lat - half, lon - half), "LOWER_RIGHT": (lat - half, lon + half), "CENTER": (lat, lon)}
+    out: dict[str, object] = {}
+    for name, (la, lo) in corners.items():
+        out[f"{name}_LATITUDE"], out[f"{name}_LONGITUDE"] = round(la, 3), round(lo % 360.0, 3)
+    return out

@@ -1,0 +1,270 @@
+"""Catalog entries from volume indexes: filters and sidecars, pure (pandas in, plain data out).
+
+``select_rows`` narrows an index (SIS Table 3-17 columns) by a :class:`Query`; ``build_entries``
+turns the remaining rows into :class:`CatalogEntry` objects: the product's label URL, its DDR (from
+the DDR volume's index, same observation, counter and sensor, highest version) and the directories
+that hold its wavelength calibration (the WA CDR its ``MRO:WAVELENGTH_FILE_NAME`` names, and the
+SW CDR6 tables of its sensor, from the CDR volume's index). Nothing here does I/O.
+
+Conventions (the SIS does not define queries):
+
+- ``observation_id`` takes the 8 hex digits (``"00014679"``) or class type + ID (``"FRT00014679"``,
+  which must match both);
+- times are UTC; the index's times are read as naive UTC, an aware time is converted;
+- ``product_type`` matches the ``PRODUCT_TYPE`` column (``"TRDR"``, ``"DDR"``) or the two-letter
+  product code of the name (``"IF"``, ``"RA"``, ``"DE"``); all text matches ignore case;
+- ``start``/``stop``: products whose ``[START_TIME, STOP_TIME]`` overlaps the range (a missing
+  ``STOP_TIME`` counts as ``START_TIME``);
+- ``bbox = (west, south, east, north)`` in degrees (east longitude, any of -180..360): products whose
+  footprint (the four corners and centre of the index) intersects it, across 0/360 when
+  ``west > east``; products without corner coordinates are left out of a bbox query.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import posixpath
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import QueryError
+from .volumes import Volume, build_label_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CatalogEntry", "Query", "build_entries", "build_query", "select_rows"]
+
+_CORNERS = ("UPPER_LEFT", "UPPER_RIGHT", "LOWER_LEFT", "LOWER_RIGHT", "CENTER")
+_ENTRY_COLUMNS = {
+    "PRODUCT_TYPE": "product_type", "OBSERVATION_TYPE": "class_type", "OBSERVATION_ID": "observation_id",
+    "MRO:SENSOR_ID": "sensor", "VOLUME_ID": "volume_id", "START_TIME": "start_time", "STOP_TIME": "stop_time",
+    "CENTER_LATITUDE": "center_latitude", "CENTER_LONGITUDE": "center_longitude",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to keep from an index (see the module docstring); ``None`` keeps everything."""
+
+    observation_id: tuple[str, ...] | None = None
+    class_type: tuple[str, ...] | None = None
+    product_type: tuple[str, ...] | None = None
+    sensor: tuple[str, ...] | None = None
+    product_id: str | None = None
+    start: Any = None
+    stop: Any = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One product of a catalog: how to open it and what is known of it (YAML-safe values)."""
+
+    name: str
+    url: str
+    ddr: str | None = None
+    sidecar_dirs: tuple[str, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def build_query(
+    url: str,
+    *,
+    observation_id: str | Iterable[str] | None = None,
+    class_type: str | Iterable[str] | None = None,
+    product_type: str | Iterable[str] | None = None,
+    sensor: str | Iterable[str] | None = None,
+    product_id: str | None = None,
+    start: Any = None,
+    stop: Any = None,
+    bbox: Sequence[float] | None = None,
+) -> Query:
+    """Check and normalise the filters of ``open_catalog`` (``url`` names the catalog in errors)."""
+    import pandas as pd
+
+    times = {}
+    for key, value in (("start", start), ("stop", stop)):
+        try:
+            stamp = None if value is None else pd.Timestamp(value)
+            times[key] = stamp.tz_convert("UTC").tz_localize(None) if stamp is not None and stamp.tzinfo else stamp
+        except (TypeError, ValueError) as err:
+            raise QueryError(url, key, value, "a time (ISO 8601 text, datetime or pandas Timestamp)") from err
+    return Query(
+        _texts(observation_id), _texts(class_type), _texts(product_type), _texts(sensor),
+        None if product_id is None else product_id.upper(), times["start"], times["stop"], _bbox(url, bbox),
+    )
+
+
+def select_rows(index: pd.DataFrame, query: Query) -> pd.DataFrame:
+    """The rows of ``index`` that satisfy every filter of ``query``."""
+    keep = np.ones(len(index), dtype=bool)
+    pid = index["PRODUCT_ID"].str.upper()
+    if query.observation_id is not None:
+        obs = _upper(index, "OBSERVATION_ID")
+        full = _upper(index, "OBSERVATION_TYPE").fillna("") + obs
+        keep &= (obs.isin(query.observation_id) | full.isin(query.observation_id)).to_numpy(dtype=bool, na_value=False)
+    if query.class_type is not None:
+        keep &= _upper(index, "OBSERVATION_TYPE").isin(query.class_type).to_numpy(dtype=bool)
+    if query.sensor is not None:
+        keep &= _upper(index, "MRO:SENSOR_ID").isin(query.sensor).to_numpy(dtype=bool)
+    if query.product_type is not None:
+        code = pid.str.extract(r"^[A-Z]{3}[0-9A-F]{8}_[0-9A-F]{2}_([A-Z]{2})", expand=False)
+        match = _upper(index, "PRODUCT_TYPE").isin(query.product_type) | code.isin(query.product_type)
+        keep &= match.to_numpy(dtype=bool, na_value=False)
+    if query.product_id is not None:
+        keep &= np.array([fnmatch.fnmatchcase(p, query.product_id) for p in pid.fillna("")], dtype=bool)
+    keep &= _in_time_range(index, query.start, query.stop)
+    if query.bbox is not None:
+        keep &= _intersects(index, query.bbox)
+    return index[keep]
+
+
+def build_entries(volume: Volume, rows: pd.DataFrame, *, ddr: Volume | None = None, cdr: Volume | None = None) -> list[CatalogEntry]:
+    """One entry per row, with the DDR and wavelength directories found in the other volumes."""
+    ddrs = _ddr_urls(ddr) if ddr is not None else {}
+    wa_dirs, sw_dirs = _calibration_dirs(cdr) if cdr is not None else ({}, {})
+    entries = []
+    for row in rows.to_dict("records"):
+        name = str(row["PRODUCT_ID"]).upper()
+        sensor = _text(row.get("MRO:SENSOR_ID"))
+        wa = wa_dirs.get(_stem(row.get("MRO:WAVELENGTH_FILE_NAME")))
+        dirs = tuple(dict.fromkeys([d for d in (wa, *sw_dirs.get(sensor or "", [])) if d]))
+        ddr_url = ddrs.get(name[:14] + (sensor or ""))
+        meta = {**_metadata(row), "sidecars": {"ddr": ddr_url, "wavelength_dirs": list(dirs)}}
+        entries.append(CatalogEntry(name, volume.product_url(str(row["FILE_SPECIFICATION_NAME"])), ddr_url, dirs, meta))
+    return entries
+
+
+def _ddr_urls(volume: Volume) -> dict[str, str]:
+    """DDR label URL by observation/counter/sensor key (``FRT00014679_01`` + ``L``), highest version."""
+    index = volume.index
+    pid = index["PRODUCT_ID"].str.upper()
+    ddr = index[pid.str.fullmatch(r"[A-Z]{3}[0-9A-F]{8}_[0-9A-F]{2}_DE[0-9A-F]{3}[SLJ]_DDR[0-9A-Z]").fillna(False)]
+    ddr = ddr.assign(_v=ddr["PRODUCT_ID"].str[-1].map(lambda v: int(v, 36))).sort_values("_v")
+    return {
+        str(p)[:14].upper() + str(p)[20].upper(): volume.product_url(str(spec))
+        for p, spec in zip(ddr["PRODUCT_ID"], ddr["FILE_SPECIFICATION_NAME"], strict=True)
+    }
+
+
+def _calibration_dirs(volume: Volume) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Directory URLs of the WA CDRs (by product ID) and of the SW CDR6 tables (by sensor)."""
+    wa: dict[str, str] = {}
+    sw: dict[str, list[str]] = {}
+    for pid, spec in zip(volume.index["PRODUCT_ID"].str.upper(), volume.index["FILE_SPECIFICATION_NAME"], strict=True):
+        directory = _directory_url(volume, str(spec))
+        if "_WA" in pid and pid.startswith("CDR4"):
+            wa[pid] = directory
+        elif pid.startswith("CDR6") and "_SW_" in pid:
+            sw.setdefault(pid.split("_")[4], []).append(directory)
+    return wa, {sensor: list(dict.fromkeys(dirs)) for sensor, dirs in sw.items()}
+
+
+def _directory_url(volume: Volume, spec: str) -> str:
+    return posixpath.dirname(volume.product_url(spec))
+
+
+def _metadata(row: dict[str, Any]) -> dict[str, Any]:
+    meta = {key: _plain(row.get(column)) for column, key in _ENTRY_COLUMNS.items()}
+    meta["footprint"] = _footprint(row)
+    return meta
+
+
+def _footprint(row: dict[str, Any]) -> dict[str, float] | None:
+    lats = [_plain(row.get(f"{c}_LATITUDE")) for c in _CORNERS]
+    lons = [_plain(row.get(f"{c}_LONGITUDE")) for c in _CORNERS]
+    pairs = [(la, lo) for la, lo in zip(lats, lons, strict=True) if la is not None and lo is not None]
+    if not pairs:
+        return None
+    west, width = _arc([lo for _, lo in pairs])
+    south, north = min(la for la, _ in pairs), max(la for la, _ in pairs)
+    return {"west": round(west, 6), "east": round((west + width) % 360.0, 6), "south": south, "north": north}
+
+
+def _arc(lons: list[float]) -> tuple[float, float]:
+    """The smallest arc (start, width) in degrees east that holds every longitude."""
+    ring = np.sort(np.mod(lons, 360.0))
+    gaps = np.diff(np.append(ring, ring[0] + 360.0))
+    after = int(np.argmax(gaps))
+    return float(ring[(after + 1) % ring.size]), float(360.0 - gaps[after])
+
+
+def _intersects(index: pd.DataFrame, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    west, south, east, north = bbox
+    lats = np.column_stack([index[f"{c}_LATITUDE"].to_numpy(np.float64) for c in _CORNERS])
+    lons = np.column_stack([index[f"{c}_LONGITUDE"].to_numpy(np.float64) for c in _CORNERS])
+    known = ~np.isnan(lats) & ~np.isnan(lons)
+    out = np.zeros(len(index), dtype=bool)
+    box_start, box_width = west % 360.0, 360.0 if east - west >= 360.0 else (east - west) % 360.0
+    for i in np.flatnonzero(known.any(axis=1)):
+        la, lo = lats[i][known[i]], lons[i][known[i]]
+        start, width = _arc(list(lo))
+        lon_hit = (box_start - start) % 360.0 <= width or (start - box_start) % 360.0 <= box_width
+        out[i] = lon_hit and la.max() >= south and la.min() <= north
+    return out
+
+
+def _in_time_range(index: pd.DataFrame, start: Any, stop: Any) -> np.ndarray:
+    if start is None and stop is None:
+        return np.ones(len(index), dtype=bool)
+    first = index["START_TIME"]
+    last = index["STOP_TIME"].fillna(first)
+    keep = first.notna()
+    if start is not None:
+        keep &= last >= start
+    if stop is not None:
+        keep &= first <= stop
+    return np.asarray(keep.to_numpy(dtype=bool))
+
+
+def _bbox(url: str, bbox: Sequence[float] | None) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in bbox)
+    except (TypeError, ValueError) as err:
+        raise QueryError(url, "bbox", bbox, "(west, south, east, north) in degrees") from err
+    if not (-90.0 <= south <= north <= 90.0) or not all(math.isfinite(v) and -360.0 <= v <= 360.0 for v in (west, east)):
+        raise QueryError(url, "bbox", bbox, "(west, south, east, north) with -90 <= south <= north <= 90 and longitudes in -360..360")
+    return west, south, east, north
+
+
+def _texts(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    return tuple(str(v).strip().upper() for v in items)
+
+
+def _upper(index: pd.DataFrame, column: str) -> pd.Series:
+    return index[column].str.strip().str.upper()
+
+
+def _stem(name: Any) -> str:
+    text = _text(name) or ""
+    return posixpath.splitext(text)[0].upper()
+
+
+def _text(value: Any) -> str | None:
+    plain = _plain(value)
+    return None if plain is None else str(plain).strip().upper()
+
+
+def _plain(value: Any) -> Any:
+    """A YAML-safe Python value: NA/NaN/NaT -> None, numpy scalars -> Python, times -> ISO text."""
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
