@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from xarray_crism.testing_volume import write_crism_volumes
+
 from .http_server import RangeServer
+from .s3_server import S3Server
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -37,3 +40,25 @@ def http_root(tmp_path: Path) -> Iterator[tuple[Path, RangeServer]]:
     root.mkdir()
     with RangeServer(root) as server:
         yield root, server
+
+
+@pytest.fixture(scope="session")
+def volumes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Generated TRDR, DDR and CDR volumes in the SIS layout (read-only: tests must not change them)."""
+    return write_crism_volumes(tmp_path_factory.mktemp("archive"), CRISM)
+
+
+@pytest.fixture(scope="session")
+def volume_server(volumes: dict[str, Path]) -> Iterator[RangeServer]:
+    """The generated volumes over HTTP (Range support), at ``server.url + "/mrocr_2104/"`` etc."""
+    with RangeServer(volumes["trdr"].parent) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def volume_s3(volumes: dict[str, Path]) -> Iterator[S3Server]:
+    """The generated volumes in the public bucket ``archive`` and the private ``private`` of a moto S3 server."""
+    with S3Server() as server:
+        server.upload("archive", volumes["trdr"].parent, public=True)
+        server.upload("private", volumes["trdr"].parent, public=False)
+        yield server

@@ -68,7 +68,7 @@ class _Handler(SimpleHTTPRequestHandler):
         return True
 
     def _send_body(self, body: bytes) -> None:
-        self.server.count(len(body))  # before writing: the client may go on as soon as it has the body
+        self.server.count(len(body), self.path)  # before writing: the client may go on as soon as it has the body
         self.wfile.write(body)
 
     def _send_whole(self, path: str) -> None:
@@ -98,10 +98,13 @@ class _Server(ThreadingHTTPServer):
         with self._lock:
             return self.faults.pop(0) if self.faults else None
 
-    def count(self, n: int) -> None:
+    log: list[tuple[str, int]] = []  # noqa: RUF012 - replaced per instance by RangeServer.reset
+
+    def count(self, n: int, path: str) -> None:
         with self._lock:
             self.bytes_sent += n
             self.requests += 1
+            self.log.append((path, n))
 
 
 class RangeServer:
@@ -122,6 +125,7 @@ class RangeServer:
         self.httpd.requests = 0
         self.httpd.ignore_range = ignore_range
         self.httpd.faults = list(faults or [])
+        self.httpd.log = []
 
     def __enter__(self) -> RangeServer:
         self.thread.start()

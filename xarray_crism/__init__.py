@@ -2,7 +2,7 @@
 
 Use it through xarray: ``xr.open_dataset(path_or_url, engine="crism")``; see the README.
 ``stack_filters`` builds a multispectral cube from Mastcam-Z products; ``read_index`` reads a volume's
-index table (SIS Table 3-17) as a pandas DataFrame.
+index table (SIS Table 3-17) as a pandas DataFrame; ``open_catalog`` a volume as an Intake catalog.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from .errors import (
     CrismError,
     LabelSyntaxError,
     LabelValueError,
+    QueryError,
+    RemoteReadError,
     ShapeMismatchError,
     SidecarNotFoundError,
     TruncatedFileError,
@@ -23,7 +25,9 @@ from .errors import (
 )
 from .samples import sample_path
 
-_LAZY = {"stack_filters": "stacking", "group_by_pointing": "stacking", "read_index": "index"}
+_LAZY = {
+    "stack_filters": "stacking", "group_by_pointing": "stacking", "read_index": "index", "open_catalog": "intake_plugin",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -42,6 +46,8 @@ __all__ = [
     "CrismError",
     "LabelSyntaxError",
     "LabelValueError",
+    "QueryError",
+    "RemoteReadError",
     "ShapeMismatchError",
     "SidecarNotFoundError",
     "TruncatedFileError",
@@ -49,6 +55,7 @@ __all__ = [
     "UnsupportedProductError",
     "__version__",
     "group_by_pointing",
+    "open_catalog",
     "read_index",
     "sample_path",
     "stack_filters",

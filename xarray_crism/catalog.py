@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import QueryError
-from .volumes import Volume, build_label_path
+from .volumes import Volume
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,7 +124,9 @@ def select_rows(index: pd.DataFrame, query: Query) -> pd.DataFrame:
     return index[keep]
 
 
-def build_entries(volume: Volume, rows: pd.DataFrame, *, ddr: Volume | None = None, cdr: Volume | None = None) -> list[CatalogEntry]:
+def build_entries(
+    volume: Volume, rows: pd.DataFrame, *, ddr: Volume | None = None, cdr: Volume | None = None,
+) -> list[CatalogEntry]:
     """One entry per row, with the DDR and wavelength directories found in the other volumes."""
     ddrs = _ddr_urls(ddr) if ddr is not None else {}
     wa_dirs, sw_dirs = _calibration_dirs(cdr) if cdr is not None else ({}, {})
@@ -230,7 +232,8 @@ def _bbox(url: str, bbox: Sequence[float] | None) -> tuple[float, float, float, 
     except (TypeError, ValueError) as err:
         raise QueryError(url, "bbox", bbox, "(west, south, east, north) in degrees") from err
     if not (-90.0 <= south <= north <= 90.0) or not all(math.isfinite(v) and -360.0 <= v <= 360.0 for v in (west, east)):
-        raise QueryError(url, "bbox", bbox, "(west, south, east, north) with -90 <= south <= north <= 90 and longitudes in -360..360")
+        expected = "(west, south, east, north) with -90 <= south <= north <= 90 and longitudes in -360..360"
+        raise QueryError(url, "bbox", bbox, expected)
     return west, south, east, north
 
 

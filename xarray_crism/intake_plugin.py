@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from intake.readers.datatypes import FileData
 from intake.readers.entry import Catalog
@@ -31,20 +31,20 @@ class CrismProduct(FileData):
     """One MRO CRISM or Mars 2020 Mastcam-Z product: the URL of its label (or IMG with attached label)."""
 
     filepattern = r"(?i).*\.(lbl|img)$"
-    structure = {"array"}
+    structure: ClassVar[set[str]] = {"array"}
 
 
 class CrismVolume(FileData):
     """A PDS3 CRISM archive volume (root or index label) or a Mastcam-Z PDS4 bundle (root)."""
 
-    structure = {"catalog"}
+    structure: ClassVar[set[str]] = {"catalog"}
 
 
 class CrismDatasetReader(BaseReader):
     """Open a :class:`CrismProduct` as an ``xarray.Dataset`` with the ``crism`` backend."""
 
-    implements = {CrismProduct}
-    imports = {"xarray"}
+    implements: ClassVar[set[type]] = {CrismProduct}
+    imports: ClassVar[set[str]] = {"xarray"}
     func = "xarray:open_dataset"
     output_instance = "xarray:Dataset"
 
@@ -57,7 +57,7 @@ class CrismDatasetReader(BaseReader):
 class CrismVolumeReader(BaseReader):
     """Open a :class:`CrismVolume` as an Intake catalog of its products (keywords: :func:`open_catalog`)."""
 
-    implements = {CrismVolume}
+    implements: ClassVar[set[type]] = {CrismVolume}
     func = "xarray_crism.intake_plugin:open_catalog"
     output_instance = "intake.readers.entry:Catalog"
 

@@ -150,7 +150,7 @@ def _retrying(source: Source, what: str, call: Callable[[], _T]) -> _T:
     while True:
         try:
             return call()
-        except Exception as err:  # noqa: BLE001 - classified by _retry_or_raise
+        except Exception as err:
             _retry_or_raise(source, what, err, attempt)
             attempt += 1
 

@@ -22,7 +22,8 @@ __all__ = ["FOOTPRINTS", "INDEX_COLUMNS", "write_crism_volumes", "write_index"]
 #: its own example (``EDR/2006/2006_350/FRT00001270/FRT00001270_01_SC001S_EDR0.IMG``) is 59
 #: characters long. The spacecraft clock counts are 18 bytes, not 17: real labels write
 #: ``"7/0934686406.23361"``; the calibration file names are 32, not 26
-#: (``"CDR450924300802_WA0300000L_3.IMG"`` in the corpus's TRDR labels). Readers take every width from the label, so this changes nothing for them.
+#: (``"CDR450924300802_WA0300000L_3.IMG"`` in the corpus's TRDR labels).
+#: Readers take every width from the label, so this changes nothing for them.
 INDEX_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("VOLUME_ID", "CHARACTER", 12), ("PRODUCT_ID", "CHARACTER", 28), ("PRODUCT_TYPE", "CHARACTER", 5),
     ("FILE_SPECIFICATION_NAME", "CHARACTER", 64), ("PRODUCT_CREATION_TIME", "TIME", 19),
