@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xarray_crism.testing_volume import write_crism_volumes
+from xarray_crism.testing_volume import write_crism_volumes, write_mastcamz_bundle
 
 from .http_server import RangeServer
 from .s3_server import S3Server
@@ -44,8 +44,10 @@ def http_root(tmp_path: Path) -> Iterator[tuple[Path, RangeServer]]:
 
 @pytest.fixture(scope="session")
 def volumes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Generated TRDR, DDR and CDR volumes in the SIS layout (read-only: tests must not change them)."""
-    return write_crism_volumes(tmp_path_factory.mktemp("archive"), CRISM)
+    """Generated TRDR, DDR and CDR volumes in the SIS layout and a Mastcam-Z bundle (read-only)."""
+    root = tmp_path_factory.mktemp("archive")
+    roots = write_crism_volumes(root, CRISM)
+    return {**roots, "mastcamz": write_mastcamz_bundle(root, sorted((CORPUS / "mastcamz" / "rad").glob("*.IMG")))}
 
 
 @pytest.fixture(scope="session")

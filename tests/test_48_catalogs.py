@@ -137,6 +137,27 @@ def test_a_volume_whose_products_are_missing_or_without_index_says_so(volumes: d
         xarray_crism.open_catalog(tmp_path)
 
 
+MASTCAMZ = CRISM.parent / "mastcamz" / "rad"
+
+
+def test_a_mastcamz_bundle_is_a_catalog_of_its_inventory(volumes: dict[str, Path]) -> None:
+    cat = xarray_crism.open_catalog(volumes["mastcamz"])
+    assert sorted(cat) == sorted(p.stem for p in MASTCAMZ.glob("*.IMG"))  # the secondary member is left out
+    name = "ZR0_0711_0730060314_988RAD_N0332864ZCAM03552_0630LMA01"
+    meta = cat[name].metadata
+    assert (meta["sol"], meta["sensor"], meta["product_type"], meta["filter"]) == (711, "R", "RAD", "0")
+    assert meta["logical_identifier"] == f"urn:nasa:pds:mars2020_mastcamz_sci_calibrated:data:{name.lower()}"
+    xr.testing.assert_identical(cat[name].read(), xr.open_dataset(MASTCAMZ / f"{name}.IMG", engine="crism"))
+    assert sorted(xarray_crism.open_catalog(volumes["mastcamz"], sol=(700, 710))) == [n for n in sorted(cat) if "_0709_" in n]
+    assert len(xarray_crism.open_catalog(volumes["mastcamz"], sensor="L", product_type="RAD", sol=711)) == 1
+    by_label = xarray_crism.open_catalog(volumes["mastcamz"] / "data" / "collection_data.xml")
+    assert sorted(by_label) == sorted(cat)
+    with pytest.raises(QueryError, match=r"observation_id = .*it has no OBSERVATION_ID column"):
+        xarray_crism.open_catalog(volumes["mastcamz"], observation_id="00014679")
+    with pytest.raises(QueryError, match=r"sol = \(3, 3\); expected .*no SOL column"):
+        xarray_crism.open_catalog(volumes["trdr"], sol=3)
+
+
 def test_intake_finds_the_reader_and_importing_intake_stays_light(volumes: dict[str, Path]) -> None:
     label = volumes["trdr"] / "trdr/2009/2009_228/frt00014679/frt00014679_01_if156s_trr3.lbl"
     reader = CrismProduct(str(label)).to_reader("xarray:Dataset")

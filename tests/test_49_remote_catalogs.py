@@ -105,6 +105,16 @@ def test_s3_without_rights_is_refused_at_once_not_retried(volume_s3: S3Server, c
     assert len(_open("s3://private", volume_s3.storage_options(anon=False))) == 4
 
 
+def test_mastcamz_bundle_over_http_and_s3(server: RangeServer, volume_s3: S3Server, volumes: dict[str, Path]) -> None:
+    name = "ZL0_0711_0730054943_723RAD_N0332864ZCAM03014_048085A02"
+    local = xr.open_dataset(volumes["mastcamz"] / "data/0711/rad" / f"{name}.IMG", engine="crism").load()
+    fsspec.filesystem("s3").clear_instance_cache()
+    for base, options in ((server.url, None), ("s3://archive", volume_s3.storage_options(anon=True))):
+        cat = xarray_crism.open_catalog(f"{base}/mars2020_mastcamz_sci_calibrated/", storage_options=options, sol=711)
+        assert len(cat) == 3 and cat[name].metadata["sensor"] == "L"
+        xr.testing.assert_equal(cat[name].read().load().drop_attrs(), local.drop_attrs())
+
+
 @pytest.mark.parametrize("faults", [["503"], ["500", "503"], ["drop"], ["drop", "503", "500"]])
 def test_server_faults_are_retried_and_never_change_values(
     server: RangeServer, volumes: dict[str, Path], faults: list[str], caplog: pytest.LogCaptureFixture,

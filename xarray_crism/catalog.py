@@ -15,6 +15,9 @@ Conventions (the SIS does not define queries):
   product code of the name (``"IF"``, ``"RA"``, ``"DE"``); all text matches ignore case;
 - ``start``/``stop``: products whose ``[START_TIME, STOP_TIME]`` overlaps the range (a missing
   ``STOP_TIME`` counts as ``START_TIME``);
+- ``sol``: one sol or an inclusive ``(first, last)`` range (Mastcam-Z); ``sensor`` is the camera
+  eye (``L``/``R``) there, and ``product_type`` ``RAD``/``IOF``;
+- a filter that the archive's index has no column for (``sol`` on a CRISM volume) is an error;
 - ``bbox = (west, south, east, north)`` in degrees (east longitude, any of -180..360): products whose
   footprint (the four corners and centre of the index) intersects it, across 0/360 when
   ``west > east``; products without corner coordinates are left out of a bbox query.
@@ -42,8 +45,14 @@ __all__ = ["CatalogEntry", "Query", "build_entries", "build_query", "select_rows
 _CORNERS = ("UPPER_LEFT", "UPPER_RIGHT", "LOWER_LEFT", "LOWER_RIGHT", "CENTER")
 _ENTRY_COLUMNS = {
     "PRODUCT_TYPE": "product_type", "OBSERVATION_TYPE": "class_type", "OBSERVATION_ID": "observation_id",
-    "MRO:SENSOR_ID": "sensor", "VOLUME_ID": "volume_id", "START_TIME": "start_time", "STOP_TIME": "stop_time",
-    "CENTER_LATITUDE": "center_latitude", "CENTER_LONGITUDE": "center_longitude",
+    "MRO:SENSOR_ID": "sensor", "SENSOR_ID": "sensor", "VOLUME_ID": "volume_id", "START_TIME": "start_time",
+    "STOP_TIME": "stop_time", "CENTER_LATITUDE": "center_latitude", "CENTER_LONGITUDE": "center_longitude",
+    "SOL": "sol", "FILTER": "filter", "LOGICAL_IDENTIFIER": "logical_identifier",
+}
+#: The index columns each filter reads (any one of them), for the archives that have them.
+_FILTER_COLUMNS = {
+    "observation_id": ("OBSERVATION_ID",), "class_type": ("OBSERVATION_TYPE",), "sensor": ("MRO:SENSOR_ID", "SENSOR_ID"),
+    "sol": ("SOL",), "start": ("START_TIME",), "stop": ("START_TIME",), "bbox": ("CENTER_LATITUDE",),
 }
 
 
@@ -59,6 +68,7 @@ class Query:
     start: Any = None
     stop: Any = None
     bbox: tuple[float, float, float, float] | None = None
+    sol: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,7 @@ def build_query(
     start: Any = None,
     stop: Any = None,
     bbox: Sequence[float] | None = None,
+    sol: int | Sequence[int] | None = None,
 ) -> Query:
     """Check and normalise the filters of ``open_catalog`` (``url`` names the catalog in errors)."""
     import pandas as pd
@@ -96,12 +107,13 @@ def build_query(
             raise QueryError(url, key, value, "a time (ISO 8601 text, datetime or pandas Timestamp)") from err
     return Query(
         _texts(observation_id), _texts(class_type), _texts(product_type), _texts(sensor),
-        None if product_id is None else product_id.upper(), times["start"], times["stop"], _bbox(url, bbox),
+        None if product_id is None else product_id.upper(), times["start"], times["stop"], _bbox(url, bbox), _sols(url, sol),
     )
 
 
-def select_rows(index: pd.DataFrame, query: Query) -> pd.DataFrame:
-    """The rows of ``index`` that satisfy every filter of ``query``."""
+def select_rows(index: pd.DataFrame, query: Query, url: str) -> pd.DataFrame:
+    """The rows of ``index`` that satisfy every filter of ``query`` (``url`` names the archive in errors)."""
+    _check_columns(index, query, url)
     keep = np.ones(len(index), dtype=bool)
     pid = index["PRODUCT_ID"].str.upper()
     if query.observation_id is not None:
@@ -109,9 +121,12 @@ def select_rows(index: pd.DataFrame, query: Query) -> pd.DataFrame:
         full = _upper(index, "OBSERVATION_TYPE").fillna("") + obs
         keep &= (obs.isin(query.observation_id) | full.isin(query.observation_id)).to_numpy(dtype=bool, na_value=False)
     if query.class_type is not None:
-        keep &= _upper(index, "OBSERVATION_TYPE").isin(query.class_type).to_numpy(dtype=bool)
+        keep &= _upper(index, "OBSERVATION_TYPE").isin(query.class_type).to_numpy(dtype=bool, na_value=False)
     if query.sensor is not None:
-        keep &= _upper(index, "MRO:SENSOR_ID").isin(query.sensor).to_numpy(dtype=bool)
+        column = "MRO:SENSOR_ID" if "MRO:SENSOR_ID" in index else "SENSOR_ID"
+        keep &= _upper(index, column).isin(query.sensor).to_numpy(dtype=bool, na_value=False)
+    if query.sol is not None:
+        keep &= index["SOL"].between(*query.sol).to_numpy(dtype=bool, na_value=False)
     if query.product_type is not None:
         code = pid.str.extract(r"^[A-Z]{3}[0-9A-F]{8}_[0-9A-F]{2}_([A-Z]{2})", expand=False)
         match = _upper(index, "PRODUCT_TYPE").isin(query.product_type) | code.isin(query.product_type)
@@ -122,6 +137,15 @@ def select_rows(index: pd.DataFrame, query: Query) -> pd.DataFrame:
     if query.bbox is not None:
         keep &= _intersects(index, query.bbox)
     return index[keep]
+
+
+def _check_columns(index: pd.DataFrame, query: Query, url: str) -> None:
+    """A filter this archive's index cannot answer is an error, never silently ignored."""
+    for key, columns in _FILTER_COLUMNS.items():
+        value = getattr(query, key)
+        if value is not None and not any(c in index for c in columns):
+            missing = " or ".join(columns)
+            raise QueryError(url, key, value, f"a filter this archive's index can answer (it has no {missing} column)")
 
 
 def build_entries(
@@ -172,8 +196,9 @@ def _directory_url(volume: Volume, spec: str) -> str:
 
 
 def _metadata(row: dict[str, Any]) -> dict[str, Any]:
-    meta = {key: _plain(row.get(column)) for column, key in _ENTRY_COLUMNS.items()}
-    meta["footprint"] = _footprint(row)
+    meta = {key: _plain(row[column]) for column, key in _ENTRY_COLUMNS.items() if column in row}
+    if "CENTER_LATITUDE" in row:
+        meta["footprint"] = _footprint(row)
     return meta
 
 
@@ -235,6 +260,15 @@ def _bbox(url: str, bbox: Sequence[float] | None) -> tuple[float, float, float, 
         expected = "(west, south, east, north) with -90 <= south <= north <= 90 and longitudes in -360..360"
         raise QueryError(url, "bbox", bbox, expected)
     return west, south, east, north
+
+
+def _sols(url: str, sol: int | Sequence[int] | None) -> tuple[int, int] | None:
+    if sol is None:
+        return None
+    bounds = [sol, sol] if isinstance(sol, int) else list(sol)
+    if len(bounds) != 2 or not all(isinstance(b, int) and b >= 0 for b in bounds) or bounds[0] > bounds[1]:
+        raise QueryError(url, "sol", sol, "a sol or an inclusive (first, last) range of sols")
+    return bounds[0], bounds[1]
 
 
 def _texts(value: str | Iterable[str] | None) -> tuple[str, ...] | None:

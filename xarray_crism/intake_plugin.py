@@ -62,7 +62,8 @@ class CrismVolumeReader(BaseReader):
     output_instance = "intake.readers.entry:Catalog"
 
     def _read(self, data: CrismVolume, **kwargs: Any) -> Catalog:
-        return open_catalog(data.url, storage_options=data.storage_options, **kwargs)
+        kwargs.setdefault("storage_options", data.storage_options)
+        return open_catalog(data.url, **kwargs)
 
 
 def open_catalog(
@@ -81,10 +82,12 @@ def open_catalog(
     start: Any = None,
     stop: Any = None,
     bbox: Sequence[float] | None = None,
+    sol: int | Sequence[int] | None = None,
 ) -> Catalog:
     """A volume's products as an Intake catalog, one entry per product named by its PRODUCT_ID.
 
-    ``url`` is a volume root or index label, local or any fsspec URL. ``ddr_volume`` and
+    ``url`` is a PDS3 volume root or index label, or a PDS4 bundle root or collection label
+    (Mastcam-Z), local or any fsspec URL. ``ddr_volume`` and
     ``cdr_volume`` (roots of the DDR and EDR/CDR volumes) let each entry join its DDR and find its
     WA/SW wavelength calibration; ``join=False`` makes entries read the product alone (the sidecars
     found stay in ``metadata["sidecars"]``). The filters are documented in :mod:`xarray_crism.catalog`.
@@ -93,14 +96,14 @@ def open_catalog(
     text = os.fspath(url)
     query = build_query(
         text, observation_id=observation_id, class_type=class_type, product_type=product_type, sensor=sensor,
-        product_id=product_id, start=start, stop=stop, bbox=bbox,
+        product_id=product_id, start=start, stop=stop, bbox=bbox, sol=sol,
     )
     volume = read_volume(text, storage_options=storage_options, path_case=path_case)
     others = {
         name: None if where is None else read_volume(where, storage_options=storage_options)
         for name, where in (("ddr", ddr_volume), ("cdr", cdr_volume))
     }
-    entries = build_entries(volume, select_rows(volume.index, query), ddr=others["ddr"], cdr=others["cdr"])
+    entries = build_entries(volume, select_rows(volume.index, query, volume.root.url), ddr=others["ddr"], cdr=others["cdr"])
     metadata = {
         "volume_root": volume.root.url, "path_case": volume.path_case, "index": volume.index.attrs["label"],
         "ddr_volume": _root(others["ddr"]), "cdr_volume": _root(others["cdr"]), "joined": join,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FOOTPRINTS", "INDEX_COLUMNS", "write_crism_volumes", "write_index"]
+__all__ = ["FOOTPRINTS", "INDEX_COLUMNS", "MASTCAMZ_BUNDLE", "write_crism_volumes", "write_index", "write_mastcamz_bundle"]
 
 #: SIS Table 3-17: (name, data type, bytes). FILE_SPECIFICATION_NAME is 64 bytes, not the SIS's 55:
 #: its own example (``EDR/2006/2006_350/FRT00001270/FRT00001270_01_SC001S_EDR0.IMG``) is 59
@@ -222,3 +222,52 @@ def _footprint(lat: float, lon: float, half: float) -> dict[str, object]:
     for name, (la, lo) in corners.items():
         out[f"{name}_LATITUDE"], out[f"{name}_LONGITUDE"] = round(la, 3), round(lo % 360.0, 3)
     return out
+
+
+# --- a Mastcam-Z calibrated PDS4 bundle (public ASU layout: data/<sol>/<rad|iof>/<name>.IMG) -------------
+
+MASTCAMZ_BUNDLE = "mars2020_mastcamz_sci_calibrated"
+_COLLECTION_LABEL = """<?xml version="1.0" encoding="UTF-8"?>
+<Product_Collection xmlns="http://pds.nasa.gov/pds4/pds/v1">
+  <Identification_Area>
+    <logical_identifier>urn:nasa:pds:{bundle}:data</logical_identifier>
+    <version_id>1.0</version_id>
+    <product_class>Product_Collection</product_class>
+  </Identification_Area>
+  <Collection><collection_type>Data</collection_type></Collection>
+  <File_Area_Inventory>
+    <File><file_name>{inventory}</file_name><records>{records}</records></File>
+    <Inventory>
+      <offset unit="byte">0</offset>
+      <parsing_standard_id>PDS DSV 1</parsing_standard_id>
+      <records>{records}</records>
+      <record_delimiter>Carriage-Return Line-Feed</record_delimiter>
+      <field_delimiter>Comma</field_delimiter>
+      <reference_type>inventory_has_member_product</reference_type>
+    </Inventory>
+  </File_Area_Inventory>
+</Product_Collection>
+"""
+
+
+def write_mastcamz_bundle(root: str | Path, images: Sequence[str | Path]) -> Path:
+    """A bundle holding ``images`` (real Mastcam-Z IMGs) under ``data/``, with the collection's inventory.
+
+    The inventory lists each image as a primary member (its lower-case name as the LID's last field,
+    version 1.0) and one secondary member (a document), which a catalog must leave out.
+    """
+    bundle = Path(root) / MASTCAMZ_BUNDLE
+    data = bundle / "data"
+    members = []
+    for image in map(Path, images):
+        name = image.stem.upper()
+        sol, kind = name.split("_")[1], name.split("_")[3][3:6].lower()
+        (data / sol / kind).mkdir(parents=True, exist_ok=True)
+        shutil.copy(image, data / sol / kind / f"{name}.IMG")
+        members.append(f"P,urn:nasa:pds:{MASTCAMZ_BUNDLE}:data:{name.lower()}::1.0")
+    members.append(f"S,urn:nasa:pds:{MASTCAMZ_BUNDLE}:document:readme::1.0")
+    inventory = "collection_data_inventory.csv"
+    (data / inventory).write_bytes(("\r\n".join(members) + "\r\n").encode("ascii"))
+    label = _COLLECTION_LABEL.format(bundle=MASTCAMZ_BUNDLE, inventory=inventory, records=len(members))
+    (data / "collection_data.xml").write_text(label, encoding="utf-8")
+    return bundle
