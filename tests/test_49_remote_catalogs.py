@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import fsspec
+import intake
 import numpy as np
 import pytest
 import xarray as xr
@@ -145,3 +149,44 @@ def test_a_server_that_ignores_range_is_detected_and_simplecache_is_the_way_out(
     server.reset()
     ranged = xr.open_dataset(url, engine="crism", mask_and_scale=False)
     np.testing.assert_array_equal(cached.i_over_f.values, ranged.i_over_f.values)
+
+
+CATALOGS = Path(__file__).resolve().parents[1] / "catalogs"
+MIRROR = {  # shipped catalog layout below ``root`` -> generated volume
+    "mro/mro-m-crism-3-rdr-targeted-v1/mrocr_2104": "trdr", "mro/mro-m-crism-6-ddr-v1/mrocr_1002": "ddr",
+    "mro/mro-m-crism-2-edr-v1/mrocr_0001": "cdr", "mars2020/mars2020_mastcamz_sci_calibrated": "mastcamz",
+}
+
+
+@pytest.fixture
+def mirror(volumes: dict[str, Path], tmp_path: Path) -> Iterator[RangeServer]:
+    """The generated volumes laid out as on the public servers, served over HTTP."""
+    for where, kind in MIRROR.items():
+        (tmp_path / where).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / where).symlink_to(volumes[kind], target_is_directory=True)
+    with RangeServer(tmp_path) as server:
+        yield server
+
+
+def test_shipped_catalogs_load_point_at_the_public_archive_and_read_a_mirror(
+    mirror: RangeServer, volumes: dict[str, Path],
+) -> None:
+    trdr = intake.from_yaml_file(str(CATALOGS / "crism_trdr.yaml"))
+    assert len(trdr) == 16 and trdr["mrocr_2104"].kwargs["ddr_volume"].startswith("https://pds-geosciences.wustl.edu/mro/")
+    products = trdr(root=f"{mirror.url}/mro")["mrocr_2104"].read(observation_id="00014679")
+    assert list(products) == [A]
+    _assert_same_values(products[A].read(mask_and_scale=False).load(), _local(volumes, A))
+    ddrs = intake.from_yaml_file(str(CATALOGS / "crism_ddr.yaml"))(root=f"{mirror.url}/mro")["mrocr_1002"].read(sensor="L")
+    assert sorted(ddrs) == ["FRT0001458F_01_DE156L_DDR1", "HRL000040FF_07_DE183L_DDR1"]
+    mastcamz = intake.from_yaml_file(str(CATALOGS / "mastcamz.yaml"))(root=f"{mirror.url}/mars2020")
+    assert len(mastcamz["sci_calibrated"].read(sol=711)) == 3
+    for name in ("crism_mtrdr.yaml", "crism_mrdr.yaml"):
+        (entry,) = intake.from_yaml_file(str(CATALOGS / name)).aliases
+        assert intake.from_yaml_file(str(CATALOGS / name))[entry].kwargs["data"].url.startswith("https://pds-geosciences.wustl.edu/")
+
+
+def test_shipped_catalogs_are_what_the_generator_writes(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, str(CATALOGS.parent / "tools" / "make_catalogs.py"), "--out", str(tmp_path)], check=True,
+                   capture_output=True)
+    for shipped in CATALOGS.glob("*.yaml"):
+        assert (tmp_path / shipped.name).read_text() == shipped.read_text(), shipped.name

@@ -174,6 +174,8 @@ def _place_ddr(volume: Path, trdr: dict[str, object], corpus: Path) -> dict[str,
     staging = volume.parent / "_staging"
     staging.mkdir(parents=True, exist_ok=True)
     label = write_cube(staging, corpus / _DDR_TEMPLATE, ddr_id, data, storage="BAND_SEQUENTIAL", band_names=_DDR_NAMES).label
+    text = label.read_bytes()  # the template is an L DDR: say which sensor this one is
+    label.write_bytes(re.sub(rb'(MRO:SENSOR_ID\s*=\s*)"?[SLJ]"?', rb'\g<1>"%s"' % str(trdr["MRO:SENSOR_ID"]).encode(), text))
     return _place_observation_product(volume, "DDR", label, "DDR", same_as=trdr)
 
 
