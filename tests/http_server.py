@@ -33,6 +33,9 @@ class _Handler(SimpleHTTPRequestHandler):
         header = self.headers.get("Range")
         if os.path.isdir(path) or header is None or self.server.ignore_range:
             return self._send_whole(path)
+        if not os.path.isfile(path):
+            self.send_error(404)
+            return
         m = _RANGE.fullmatch(header.strip())
         size = os.path.getsize(path)
         if m is None:
