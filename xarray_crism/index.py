@@ -1,11 +1,14 @@
 """Volume index tables (SIS Table 3-17: ``INDEX/*_INDEX.LBL`` + ``.TAB``, ``CUMINDEX``) as DataFrames.
 
 ``read_index`` reads the detached label, then the whole table in one request, and parses the
-fixed-length records column by column (vectorised: no Python loop over rows). Columns keep the
-label's names (``PRODUCT_ID``, ``MRO:SENSOR_ID``, ...) and get the label's types:
-``CHARACTER`` -> string (quotes and padding stripped), ``ASCII_REAL`` -> float64,
-``ASCII_INTEGER`` -> nullable Int64, ``TIME``/``DATE`` -> datetime64; ``N/A`` (and ``NULL``,
-``UNK``, blank) is missing. A numeric or time field that is neither a value nor missing is an
+fixed-length records column by column (vectorised: no Python loop over rows). Each distinct
+field of a column is converted once (index columns repeat: N/A, volume, product type...), reals
+in bulk and text with one ``str.split`` (see ``tables``). A column with a field that these fast
+paths would not read exactly as NumPy does goes back to the plain NumPy conversion, which also
+reports the first bad row. Columns keep the label's names (``PRODUCT_ID``, ``MRO:SENSOR_ID``,
+...) and get the label's types: ``CHARACTER`` -> string (quotes and padding stripped),
+``ASCII_REAL`` -> float64, ``ASCII_INTEGER`` -> nullable Int64, ``TIME``/``DATE`` ->
+datetime64; ``N/A`` (and ``NULL``, ``UNK``, blank) is missing. A numeric or time field that is neither a value nor missing is an
 error naming the column and row, never a silent string column.
 """
 
@@ -21,7 +24,18 @@ from .errors import LabelValueError
 from .headers import read_label_text
 from .pds3 import Block, parse_label, parse_pointer
 from .sources import SidecarFinder, Source, open_source, read_ranges, read_size
-from .tables import Column, build_columns, build_row_count, is_number, parse_ascii_table
+from .tables import (
+    Column,
+    build_columns,
+    build_row_count,
+    convert_ascii,
+    decode_fields,
+    extract_fields,
+    factorize_fields,
+    is_number,
+    parse_reals,
+    strip_fields,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["build_index_frame", "read_index", "read_index_table"]
 
 _MISSING = ("N/A", "NULL", "UNK", "")
+_MISSING_BYTES = tuple(text.encode() for text in _MISSING)
 _TIME_TYPES = ("TIME", "DATE", "ASCII_TIME", "ASCII_DATE")
 
 
@@ -39,11 +54,14 @@ def read_index(location: str | os.PathLike[str], *, storage_options: dict[str, A
     from which ``FILE_SPECIFICATION_NAME`` paths are relative to the volume root (the parent of
     the ``INDEX`` directory).
     """
+    import pandas as pd
+
     source = open_source(location, storage_options)
     table_source, columns, (rows, row_bytes) = read_index_table(source)
     (data,) = read_ranges(table_source, [(0, rows * row_bytes)])
-    arrays = parse_ascii_table(data.tobytes(), row_bytes, rows, columns, table_source.url)
-    frame = build_index_frame(arrays, columns, table_source.url)
+    fields = extract_fields(data, row_bytes, rows, columns, table_source.url)
+    typed = {col.name: _column(field, col, table_source.url) for col, field in zip(columns, fields, strict=True)}
+    frame = pd.DataFrame(typed, copy=False)  # fresh arrays: no need to copy them into 2-D blocks
     frame.attrs.update({"label": source.url, "table_url": table_source.url})
     return frame
 
@@ -78,6 +96,38 @@ def build_index_frame(arrays: dict[str, np.ndarray], columns: list[Column], url:
     return pd.DataFrame(data)
 
 
+def _column(field: np.ndarray, col: Column, url: str) -> Any:
+    """One typed column from its raw fields: each distinct field converted once, then spread."""
+    codes, distinct = factorize_fields(field)
+    try:
+        values = _fast_typed(distinct, col, url)
+    except LabelValueError:
+        values = None
+    if values is None:  # the plain conversion of every row, which names the first bad row
+        return _typed(convert_ascii(field, col.data_type), col, url)
+    return values if codes is None else values[codes]
+
+
+def _fast_typed(fields: np.ndarray, col: Column, url: str) -> Any:
+    """Typed values of raw fields, or None to leave them to the plain conversion."""
+    import pandas as pd
+
+    if col.data_type == "ASCII_REAL":
+        return parse_reals(fields)
+    if col.data_type == "ASCII_INTEGER":
+        return _typed(convert_ascii(fields, col.data_type), col, url)
+    text = strip_fields(fields)
+    if col.data_type in _TIME_TYPES:  # printable: Python's strip would change nothing more
+        missing = np.isin(text, _MISSING_BYTES) if _printable(fields) else None
+        return _times(decode_fields(text), col, url, missing)
+    return pd.array(decode_fields(text), dtype="string")
+
+
+def _printable(fields: np.ndarray) -> bool:
+    """Whether every byte is printable ASCII."""
+    return bool((fields.view(np.uint8) - np.uint8(32) < 95).all())
+
+
 def _typed(values: np.ndarray, col: Column, url: str) -> Any:
     import pandas as pd
 
@@ -88,14 +138,23 @@ def _typed(values: np.ndarray, col: Column, url: str) -> Any:
             return pd.array(values, dtype="Int64") if values.dtype.kind == "i" else _float_to_int(values, col, url)
         return values.astype(np.float64)
     if col.data_type in _TIME_TYPES:
-        text = pd.Series(values, dtype="string").str.strip()
-        missing = text.isin(_MISSING)
-        times = pd.to_datetime(text.where(~missing), errors="coerce", format="ISO8601")
-        bad = np.flatnonzero((times.isna() & ~missing).to_numpy())
-        if bad.size:
-            raise LabelValueError(url, f"{col.name} (row {bad[0] + 1})", str(text.iloc[bad[0]]), "ISO times or N/A")
-        return times.to_numpy()
+        return _times(values, col, url)
     return pd.array(values, dtype="string")
+
+
+def _times(values: np.ndarray, col: Column, url: str, missing: np.ndarray | None = None) -> np.ndarray:
+    """ISO times (``missing``, when given, marks the N/A of text that needs no more stripping)."""
+    import pandas as pd
+
+    text = pd.Series(values, dtype="string")
+    if missing is None:
+        text = text.str.strip()
+        missing = text.isin(_MISSING).to_numpy()
+    times = pd.to_datetime(text.where(~missing), errors="coerce", format="ISO8601")
+    bad = np.flatnonzero(times.isna().to_numpy() & ~missing)
+    if bad.size:
+        raise LabelValueError(url, f"{col.name} (row {bad[0] + 1})", str(text.iloc[bad[0]]), "ISO times or N/A")
+    return np.asarray(times.to_numpy())
 
 
 def _float_to_int(values: np.ndarray, col: Column, url: str) -> Any:
