@@ -28,7 +28,7 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.translate_path(self.path)
-        if not os.path.isdir(path) and self._fault():
+        if (self.server.fault_any_request or not os.path.isdir(path)) and self._fault():
             return
         header = self.headers.get("Range")
         if os.path.isdir(path) or header is None or self.server.ignore_range:
@@ -53,9 +53,14 @@ class _Handler(SimpleHTTPRequestHandler):
         self.end_headers()
         self._send_body(body)
 
+    def do_HEAD(self) -> None:
+        if self.server.fault_any_request and self._fault():
+            return
+        super().do_HEAD()
+
     def _fault(self) -> bool:
         fault = self.server.next_fault()
-        if fault is None:
+        if fault in (None, "ok"):
             return False
         if fault == "drop":
             size = os.path.getsize(self.translate_path(self.path))
@@ -92,6 +97,7 @@ class _Handler(SimpleHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     ignore_range = False
+    fault_any_request = False
     bytes_sent = 0
     requests = 0
     faults: list[str] = []  # noqa: RUF012 - replaced per instance by RangeServer.reset
@@ -122,12 +128,14 @@ class RangeServer:
     def bytes_sent(self) -> int:
         return self.httpd.bytes_sent
 
-    def reset(self, *, ignore_range: bool = False, faults: list[str] | None = None) -> None:
-        """Zero the counters; ``faults``: what the next file GETs do (``"503"``, ``"500"``, ``"drop"``)."""
+    def reset(self, *, ignore_range: bool = False, faults: list[str] | None = None, any_request: bool = False) -> None:
+        """Zero the counters; ``faults``: what the next file GETs do (``"503"``, ``"500"``, ``"drop"``, ``"ok"``);
+        with ``any_request`` the next requests of any kind (HEAD, directory listings) take them."""
         self.httpd.bytes_sent = 0
         self.httpd.requests = 0
         self.httpd.ignore_range = ignore_range
         self.httpd.faults = list(faults or [])
+        self.httpd.fault_any_request = any_request
         self.httpd.log = []
 
     def __enter__(self) -> RangeServer:

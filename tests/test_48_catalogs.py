@@ -8,14 +8,16 @@ from pathlib import Path
 
 import intake
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
 import xarray_crism
-from xarray_crism.errors import QueryError, SidecarNotFoundError
+from xarray_crism.catalog import build_entries
+from xarray_crism.errors import LabelValueError, QueryError, SidecarNotFoundError
 from xarray_crism.intake_plugin import CrismDatasetReader, CrismProduct, CrismVolume
 from xarray_crism.testing_volume import write_index
-from xarray_crism.volumes import read_volume
+from xarray_crism.volumes import Volume, read_volume
 
 from .conftest import CRISM
 
@@ -167,3 +169,35 @@ def test_intake_finds_the_reader_and_importing_intake_stays_light(volumes: dict[
     assert sorted(volume.read(sensor="L")) == [B_L, HRL]
     code = "import sys, intake; assert 'xarray_crism.intake_plugin' in sys.modules; assert 'xarray' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_cumulative_index_is_cut_to_the_volume_and_monthly_indexes_come_first(volumes: dict[str, Path], tmp_path: Path) -> None:
+    rows = [{k: _plain(v) for k, v in r.items()} for r in read_volume(volumes["trdr"]).index.to_dict("records")]
+    older = [{**r, "VOLUME_ID": "MROCR_2103", "PRODUCT_ID": r["PRODUCT_ID"].replace("_01_", "_05_")} for r in rows]
+    volume = tmp_path / "mrocr_2104"
+    (volume / "index").mkdir(parents=True)
+    (volume / "trdr").symlink_to(volumes["trdr"] / "trdr", target_is_directory=True)
+    write_index(volume / "index" / "cumindex.lbl", older + rows, table_name="cumindex.tab")
+    assert sorted(xarray_crism.open_catalog(volume)) == TRDR_IDS  # MROCR_2103's rows are not this volume's
+    write_index(volume / "index" / "trr0908_index.lbl", rows[:1], table_name="trr0908_index.tab")
+    assert list(xarray_crism.open_catalog(volume)) == [rows[0]["PRODUCT_ID"]]  # the monthly index wins
+    renamed = tmp_path / "mirror_of_2104"
+    volume.rename(renamed)
+    (renamed / "index" / "trr0908_index.lbl").unlink()
+    with pytest.raises(LabelValueError, match=r"cumindex\.tab: VOLUME_ID = \['MROCR_2103', 'MROCR_2104'\]; expected"):
+        xarray_crism.open_catalog(renamed)
+
+
+def test_entries_take_the_highest_ddr_version_and_only_the_calibration_found(volumes: dict[str, Path]) -> None:
+    trdr, ddr = read_volume(volumes["trdr"]), read_volume(volumes["ddr"])
+    newer = ddr.index.iloc[:1].assign(
+        PRODUCT_ID=lambda d: d["PRODUCT_ID"].str.replace("_DDR1", "_DDR2"),
+        FILE_SPECIFICATION_NAME=lambda d: d["FILE_SPECIFICATION_NAME"].str.replace("_DDR1", "_DDR2"),
+    )
+    ddr2 = Volume(ddr.root, pd.concat([newer, ddr.index], ignore_index=True), ddr.path_case)
+    entries = {e.name: e for e in build_entries(trdr, trdr.index, ddr=ddr2, cdr=read_volume(volumes["cdr"]))}
+    first = str(ddr.index["PRODUCT_ID"].iloc[0])
+    trdr_of_first = next(n for n in entries if n[:14] == first[:14] and n[20] == first[20])
+    assert entries[trdr_of_first].ddr is not None and entries[trdr_of_first].ddr.endswith("_ddr2.lbl")
+    assert [d.rsplit("/", 1)[-1] for d in entries[HRL].sidecar_dirs] == ["sw"]  # its WA CDR is not in the CDR volume
+    assert [d.rsplit("/", 1)[-1] for d in entries[A].sidecar_dirs] == ["wa", "sw"]

@@ -131,6 +131,19 @@ def test_server_faults_are_retried_and_never_change_values(
     assert len([r for r in caplog.records if "attempt" in r.getMessage()]) == len(faults)
 
 
+def test_opening_a_catalog_survives_failing_listings_and_probes(
+    server: RangeServer, caplog: pytest.LogCaptureFixture,
+) -> None:
+    faults = ["503", "ok", "500", "ok", "ok", "503", "503", "ok", "ok", "ok", "500"]  # listings, HEAD probes, labels
+    server.reset(faults=faults, any_request=True)
+    with caplog.at_level(logging.WARNING, logger="xarray_crism"):
+        cat = _open(server.url)
+    assert sorted(cat) == NAMES and cat[A].metadata["sidecars"]["ddr"] is not None
+    assert not server.httpd.faults  # every fault was served; fsspec absorbs a failed HEAD itself (it falls back to GET)
+    retried = [r.getMessage() for r in caplog.records if "attempt" in r.getMessage()]
+    assert 4 <= len(retried) <= 6 and any("directory listing" in m for m in retried)
+
+
 def test_a_server_that_keeps_failing_gives_a_clear_error(server: RangeServer) -> None:
     ds = _open(server.url)[A].read(mask_and_scale=False)
     server.reset(faults=["503"] * MAX_ATTEMPTS)

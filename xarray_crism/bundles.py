@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from .errors import LabelValueError, SidecarNotFoundError
 from .pds4 import find_path, parse_pds4_label
-from .sources import Source, read_text
+from .sources import Source, read_exists, read_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,7 +45,7 @@ def read_collection_index(label: Source, data_dir: str) -> pd.DataFrame:
     if not isinstance(name, str):
         raise LabelValueError(label.url, "File_Area_Inventory/File/file_name", name, "the name of the inventory file")
     inventory = label.sibling(name)
-    if not inventory.fs.exists(inventory.path):
+    if not read_exists(inventory):
         raise SidecarNotFoundError(label.url, "file_name", name, f"the inventory file in {label.directory}")
     frame = build_inventory_frame(read_text(inventory), inventory.url, data_dir)
     frame.attrs.update({"label": label.url, "table_url": inventory.url})

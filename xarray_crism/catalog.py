@@ -28,13 +28,15 @@ from __future__ import annotations
 import fnmatch
 import math
 import posixpath
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import QueryError
+from .products import ProductId, parse_product_id
 from .volumes import Volume
 
 if TYPE_CHECKING:
@@ -52,7 +54,7 @@ _ENTRY_COLUMNS = {
 #: The index columns each filter reads (any one of them), for the archives that have them.
 _FILTER_COLUMNS = {
     "observation_id": ("OBSERVATION_ID",), "class_type": ("OBSERVATION_TYPE",), "sensor": ("MRO:SENSOR_ID", "SENSOR_ID"),
-    "sol": ("SOL",), "start": ("START_TIME",), "stop": ("START_TIME",), "bbox": ("CENTER_LATITUDE",),
+    "sol": ("SOL",), "start": ("START_TIME",), "stop": ("START_TIME",), "bbox": ("CENTER_LATITUDE", "CENTER_LONGITUDE"),
 }
 
 
@@ -98,15 +100,17 @@ def build_query(
     """Check and normalise the filters of ``open_catalog`` (``url`` names the catalog in errors)."""
     import pandas as pd
 
-    times = {}
+    times: dict[str, Any] = {}
     for key, value in (("start", start), ("stop", stop)):
         try:
             stamp = None if value is None else pd.Timestamp(value)
             times[key] = stamp.tz_convert("UTC").tz_localize(None) if stamp is not None and stamp.tzinfo else stamp
         except (TypeError, ValueError) as err:
             raise QueryError(url, key, value, "a time (ISO 8601 text, datetime or pandas Timestamp)") from err
+    if times["start"] is not None and times["stop"] is not None and times["start"] > times["stop"]:
+        raise QueryError(url, "start", start, f"a time not after stop ({stop})")
     return Query(
-        _texts(observation_id), _texts(class_type), _texts(product_type), _texts(sensor),
+        _observation_ids(observation_id), _texts(class_type), _texts(product_type), _texts(sensor),
         None if product_id is None else product_id.upper(), times["start"], times["stop"], _bbox(url, bbox), _sols(url, sol),
     )
 
@@ -118,7 +122,7 @@ def select_rows(index: pd.DataFrame, query: Query, url: str) -> pd.DataFrame:
     pid = index["PRODUCT_ID"].str.upper()
     if query.observation_id is not None:
         obs = _upper(index, "OBSERVATION_ID")
-        full = _upper(index, "OBSERVATION_TYPE").fillna("") + obs
+        full = (_upper(index, "OBSERVATION_TYPE").fillna("") if "OBSERVATION_TYPE" in index else "") + obs
         keep &= (obs.isin(query.observation_id) | full.isin(query.observation_id)).to_numpy(dtype=bool, na_value=False)
     if query.class_type is not None:
         keep &= _upper(index, "OBSERVATION_TYPE").isin(query.class_type).to_numpy(dtype=bool, na_value=False)
@@ -143,7 +147,9 @@ def _check_columns(index: pd.DataFrame, query: Query, url: str) -> None:
     """A filter this archive's index cannot answer is an error, never silently ignored."""
     for key, columns in _FILTER_COLUMNS.items():
         value = getattr(query, key)
-        if value is not None and not any(c in index for c in columns):
+        needs_all = key == "bbox"
+        present = [c in index for c in columns]
+        if value is not None and not (all(present) if needs_all else any(present)):
             missing = " or ".join(columns)
             raise QueryError(url, key, value, f"a filter this archive's index can answer (it has no {missing} column)")
 
@@ -160,7 +166,8 @@ def build_entries(
         sensor = _text(row.get("MRO:SENSOR_ID"))
         wa = wa_dirs.get(_stem(row.get("MRO:WAVELENGTH_FILE_NAME")))
         dirs = tuple(dict.fromkeys([d for d in (wa, *sw_dirs.get(sensor or "", [])) if d]))
-        ddr_url = ddrs.get(name[:14] + (sensor or ""))
+        pid = parse_product_id(name)
+        ddr_url = None if pid is None else ddrs.get(f"{pid.class_type}{pid.observation_id}_{pid.counter}{pid.sensor}")
         meta = {**_metadata(row), "sidecars": {"ddr": ddr_url, "wavelength_dirs": list(dirs)}}
         entries.append(CatalogEntry(name, volume.product_url(str(row["FILE_SPECIFICATION_NAME"])), ddr_url, dirs, meta))
     return entries
@@ -168,27 +175,34 @@ def build_entries(
 
 def _ddr_urls(volume: Volume) -> dict[str, str]:
     """DDR label URL by observation/counter/sensor key (``FRT00014679_01`` + ``L``), highest version."""
-    index = volume.index
-    pid = index["PRODUCT_ID"].str.upper()
-    ddr = index[pid.str.fullmatch(r"[A-Z]{3}[0-9A-F]{8}_[0-9A-F]{2}_DE[0-9A-F]{3}[SLJ]_DDR[0-9A-Z]").fillna(False)]
-    ddr = ddr.assign(_v=ddr["PRODUCT_ID"].str[-1].map(lambda v: int(v, 36))).sort_values("_v")
-    return {
-        str(p)[:14].upper() + str(p)[20].upper(): volume.product_url(str(spec))
-        for p, spec in zip(ddr["PRODUCT_ID"], ddr["FILE_SPECIFICATION_NAME"], strict=True)
-    }
+    found: dict[str, tuple[int, str]] = {}
+    for pid, spec in _parsed_ids(volume):
+        if pid.family == "DDR" and pid.code == "DE" and pid.version is not None:
+            key = f"{pid.class_type}{pid.observation_id}_{pid.counter}{pid.sensor}"
+            version = int(pid.version, 36)
+            if key not in found or version > found[key][0]:
+                found[key] = (version, volume.product_url(spec))
+    return {key: url for key, (_, url) in found.items()}
 
 
 def _calibration_dirs(volume: Volume) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Directory URLs of the WA CDRs (by product ID) and of the SW CDR6 tables (by sensor)."""
+    """Directory URLs of the WA CDR4s (by product ID) and of the SW CDR6 tables (by sensor)."""
     wa: dict[str, str] = {}
     sw: dict[str, list[str]] = {}
-    for pid, spec in zip(volume.index["PRODUCT_ID"].str.upper(), volume.index["FILE_SPECIFICATION_NAME"], strict=True):
-        directory = _directory_url(volume, str(spec))
-        if "_WA" in pid and pid.startswith("CDR4"):
-            wa[pid] = directory
-        elif pid.startswith("CDR6") and "_SW_" in pid:
-            sw.setdefault(pid.split("_")[4], []).append(directory)
+    for pid, spec in _parsed_ids(volume):
+        if pid.family == "CDR4" and pid.code == "WA":
+            wa[pid.product_id] = _directory_url(volume, spec)
+        elif pid.family == "CDR6" and pid.code == "SW" and pid.sensor:
+            sw.setdefault(pid.sensor, []).append(_directory_url(volume, spec))
     return wa, {sensor: list(dict.fromkeys(dirs)) for sensor, dirs in sw.items()}
+
+
+def _parsed_ids(volume: Volume) -> Iterator[tuple[ProductId, str]]:
+    """(parsed PRODUCT_ID, FILE_SPECIFICATION_NAME) of every row whose name follows the SIS naming."""
+    for name, spec in zip(volume.index["PRODUCT_ID"], volume.index["FILE_SPECIFICATION_NAME"], strict=True):
+        pid = None if name is None or spec is None else parse_product_id(str(name).strip().upper())
+        if pid is not None:
+            yield pid, str(spec)
 
 
 def _directory_url(volume: Volume, spec: str) -> str:
@@ -223,8 +237,9 @@ def _arc(lons: list[float]) -> tuple[float, float]:
 
 def _intersects(index: pd.DataFrame, bbox: tuple[float, float, float, float]) -> np.ndarray:
     west, south, east, north = bbox
-    lats = np.column_stack([index[f"{c}_LATITUDE"].to_numpy(np.float64) for c in _CORNERS])
-    lons = np.column_stack([index[f"{c}_LONGITUDE"].to_numpy(np.float64) for c in _CORNERS])
+    corners = [c for c in _CORNERS if f"{c}_LATITUDE" in index and f"{c}_LONGITUDE" in index]  # older indexes: centre only
+    lats = np.column_stack([index[f"{c}_LATITUDE"].to_numpy(np.float64, na_value=np.nan) for c in corners])
+    lons = np.column_stack([index[f"{c}_LONGITUDE"].to_numpy(np.float64, na_value=np.nan) for c in corners])
     known = ~np.isnan(lats) & ~np.isnan(lons)
     out = np.zeros(len(index), dtype=bool)
     box_start, box_width = west % 360.0, 360.0 if east - west >= 360.0 else (east - west) % 360.0
@@ -239,14 +254,21 @@ def _intersects(index: pd.DataFrame, bbox: tuple[float, float, float, float]) ->
 def _in_time_range(index: pd.DataFrame, start: Any, stop: Any) -> np.ndarray:
     if start is None and stop is None:
         return np.ones(len(index), dtype=bool)
-    first = index["START_TIME"]
-    last = index["STOP_TIME"].fillna(first)
+    first = _naive_utc(index["START_TIME"])
+    last = _naive_utc(index["STOP_TIME"]).fillna(first) if "STOP_TIME" in index else first
     keep = first.notna()
     if start is not None:
         keep &= last >= start
     if stop is not None:
         keep &= first <= stop
     return np.asarray(keep.to_numpy(dtype=bool))
+
+
+def _naive_utc(times: pd.Series) -> pd.Series:
+    """Index times as naive UTC (a ``Z`` or offset in the table makes them aware)."""
+    import pandas as pd
+
+    return pd.to_datetime(times, utc=True).dt.tz_localize(None)
 
 
 def _bbox(url: str, bbox: Sequence[float] | None) -> tuple[float, float, float, float] | None:
@@ -269,6 +291,12 @@ def _sols(url: str, sol: int | Sequence[int] | None) -> tuple[int, int] | None:
     if len(bounds) != 2 or not all(isinstance(b, int) and b >= 0 for b in bounds) or bounds[0] > bounds[1]:
         raise QueryError(url, "sol", sol, "a sol or an inclusive (first, last) range of sols")
     return bounds[0], bounds[1]
+
+
+def _observation_ids(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """Upper case; bare hex IDs shorter than 8 digits are zero-padded as the index writes them."""
+    ids = _texts(value)
+    return None if ids is None else tuple(v.zfill(8) if len(v) < 8 and re.fullmatch(r"[0-9A-F]+", v) else v for v in ids)
 
 
 def _texts(value: str | Iterable[str] | None) -> tuple[str, ...] | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .errors import UnsupportedProductError
 
-__all__ = ["KINDS", "ProductId", "ProductKind", "identify_product", "supported_products"]
+__all__ = ["KINDS", "ProductId", "ProductKind", "identify_product", "parse_product_id", "supported_products"]
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def supported_products() -> str:
 
 def identify_product(product_id: str, label: str) -> tuple[ProductId, ProductKind]:
     """Parse a PRODUCT_ID (or file stem) and find its kind; raise if it is not supported."""
-    pid = _parse_product_id(product_id.strip().upper())
+    pid = parse_product_id(product_id.strip().upper())
     if pid is None:
         raise UnsupportedProductError(
             label, "PRODUCT_ID", product_id,
@@ -193,7 +193,8 @@ def identify_product(product_id: str, label: str) -> tuple[ProductId, ProductKin
     return pid, kind
 
 
-def _parse_product_id(text: str) -> ProductId | None:
+def parse_product_id(text: str) -> ProductId | None:
+    """The fields of an upper-case product name (SIS naming), or None when it follows no known pattern."""
     m = _SENSOR_SPACE.fullmatch(text)
     if m:
         g = m.groupdict()

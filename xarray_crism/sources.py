@@ -5,11 +5,12 @@ Labels are read whole (``read_text``); data are read by byte ranges (``read_rang
 for length so that a short file or a server that ignores ``Range`` never yields wrong bytes.
 Companion files are looked up case-insensitively by :class:`SidecarFinder`.
 
-Remote requests that fail in a way that may pass (HTTP 5xx, 408, 429, a dropped connection, a
-timeout) are retried: :data:`MAX_ATTEMPTS` attempts in all, waiting :data:`BACKOFF_SECONDS` doubled
-after each, each retry logged as a warning on the ``xarray_crism`` logger; then
-:class:`RemoteReadError` names the file, the bytes and the last error. Missing files and refused
-permissions are not retried. Local files are never retried.
+Remote requests (reads, sizes, existence checks, directory listings) that fail in a way that may
+pass (HTTP 5xx, 408, 429, a dropped or refused connection, a timeout) are retried:
+:data:`MAX_ATTEMPTS` attempts in all, waiting :data:`BACKOFF_SECONDS` doubled after each (with up to
+25% jitter), each retry logged as a warning on the ``xarray_crism`` logger; then
+:class:`RemoteReadError` names the file, what was read and the last error. Anything else (missing
+files, refused permissions, bad URLs, certificate errors) fails at once. Local files are never retried.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import random
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -29,12 +31,15 @@ from fsspec.implementations.local import LocalFileSystem
 
 from .errors import CrismError, RemoteReadError, SidecarNotFoundError, TruncatedFileError, UnsafePathError
 
-__all__ = ["SidecarFinder", "Source", "check_plain_name", "open_source", "read_ranges", "read_text"]
+__all__ = [
+    "SidecarFinder", "Source", "check_plain_name", "open_source", "read_exists", "read_listing", "read_ranges", "read_size",
+    "read_text",
+]
 
 MAX_LABEL_BYTES = 10 * 1024 * 1024
 #: Attempts per remote request (the first one and its retries), and the first wait between them.
 MAX_ATTEMPTS = 4
-BACKOFF_SECONDS = 0.05
+BACKOFF_SECONDS = 0.2
 logger = logging.getLogger("xarray_crism")
 _T = TypeVar("_T")
 _UNSAFE_NAME = re.compile(r"[/\\:\x00]|^\.\.?$|^~")
@@ -102,6 +107,21 @@ def read_size(source: Source) -> int:
     return int(_retrying(source, "size", lambda: source.fs.size(source.path)))
 
 
+def read_exists(source: Source) -> bool:
+    """Whether the file exists; a server error is retried, then raised, never taken for "absent"."""
+    try:
+        _retrying(source, "existence", lambda: source.fs.info(source.path))
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def read_listing(directory: Source) -> dict[str, str]:
+    """A directory's entries, upper-cased base name -> path (retried like reads)."""
+    entries = _retrying(directory, "directory listing", lambda: directory.fs.ls(directory.path, detail=False))
+    return {posixpath.basename(str(p).rstrip("/")).upper(): str(p).rstrip("/") for p in entries}
+
+
 def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
     """Read byte ranges ``[start, end)`` of one file, each as a writeable uint8 array.
 
@@ -164,20 +184,31 @@ def _retry_or_raise(source: Source, what: str, err: BaseException, attempt: int)
             source.url, what, f"{type(err).__name__}: {err}", f"an answer within {MAX_ATTEMPTS} attempts",
             "The server kept failing; try again later, or copy the file locally",
         ) from err
-    wait = BACKOFF_SECONDS * 2 ** (attempt - 1)
+    wait = BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(1.0, 1.25)
     logger.warning("%s: reading %s failed (%s: %s); attempt %d of %d in %.2f s",
                    source.url, what, type(err).__name__, err, attempt + 1, MAX_ATTEMPTS, wait)
     time.sleep(wait)
 
 
 def _is_transient(err: BaseException) -> bool:
-    """HTTP 5xx/408/429, dropped connections and timeouts; never missing files or refusals."""
-    if isinstance(err, (FileNotFoundError, PermissionError, IsADirectoryError, CrismError)):
+    """HTTP 5xx/408/429, dropped or refused connections and timeouts (an allowlist); fsspec's HTTP
+    ``size``/``info`` wrap such an error in ``FileNotFoundError``, so its cause is looked at too."""
+    if isinstance(err, CrismError):
         return False
+    if isinstance(err, FileNotFoundError):
+        return err.__cause__ is not None and _is_transient(err.__cause__)
     status = getattr(err, "status", None)
     if isinstance(status, int):
         return status >= 500 or status in (408, 429)
-    return isinstance(err, (OSError, TimeoutError)) or type(err).__module__.startswith("aiohttp")
+    names = {cls.__name__ for cls in type(err).__mro__}
+    if names & _PERMANENT_CLIENT_ERRORS:
+        return False
+    return isinstance(err, (ConnectionError, TimeoutError)) or bool(names & _TRANSIENT_CLIENT_ERRORS)
+
+
+#: aiohttp errors that may pass on a retry, and those that never do (matched by name: aiohttp is optional).
+_TRANSIENT_CLIENT_ERRORS = {"ClientConnectionError", "ClientPayloadError", "ServerTimeoutError"}
+_PERMANENT_CLIENT_ERRORS = {"ClientSSLError", "ClientConnectorCertificateError", "InvalidURL"}
 
 
 def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
@@ -269,7 +300,7 @@ class SidecarFinder:
             return listing.get(name.upper())
         for candidate in _case_variants(name):
             path = posixpath.join(directory, candidate)
-            if fs.exists(path):
+            if read_exists(Source(fs, path)):
                 return path
         return None
 
@@ -281,11 +312,11 @@ class SidecarFinder:
 
 
 def _list_directory(fs: fsspec.AbstractFileSystem, directory: str) -> dict[str, str] | None:
+    """The listing, or None when the directory cannot be listed (then names are tried one by one)."""
     try:
-        entries = fs.ls(directory, detail=False)
-    except (OSError, ValueError, NotImplementedError):
+        return read_listing(Source(fs, directory))
+    except (OSError, ValueError, NotImplementedError, RemoteReadError):
         return None
-    return {posixpath.basename(str(p).rstrip("/")).upper(): str(p) for p in entries}
 
 
 def _case_variants(name: str) -> Iterable[str]:

@@ -2,9 +2,14 @@
 
 A PDS3 volume is given by its root (``.../mrocr_2104/``) or by one of its index labels
 (``.../mrocr_2104/INDEX/CUMINDEX.LBL``); a PDS4 bundle by its root (it has a ``data`` collection)
-or its collection label (see :mod:`xarray_crism.bundles`). From the root, ``INDEX/CUMINDEX.LBL`` is read when present
-(SIS Table 3-16: it lists every product of the volume), else every ``INDEX/*_INDEX.LBL`` (the
-monthly tables), concatenated; browse indexes (``*_BRINDEX``) are left out.
+or its collection label (see :mod:`xarray_crism.bundles`).
+
+Which index: ``INDEX/INDEX.LBL`` (this volume's products) when present, else the monthly
+``INDEX/*_INDEX.LBL`` (SIS Table 3-16: required), else ``CUMINDEX.LBL``; browse indexes
+(``*_BRINDEX``) are left out. ``CUMINDEX`` lists the products of *all* the volumes of the set (with
+paths relative to their own roots), so an index is cut to the rows whose ``VOLUME_ID`` is the volume's
+(the root's directory name, or the one ``VOLUME_ID`` all rows share); an index that lists several
+volumes, none named like the root, is an error rather than a catalog of broken paths.
 
 ``FILE_SPECIFICATION_NAME`` paths are relative to the volume root and written in upper case,
 while the public servers hold lower-case files. Which case the files use is probed once per
@@ -21,8 +26,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import QueryError, SidecarNotFoundError
-from .sources import Source, open_source
+from .errors import LabelValueError, QueryError, SidecarNotFoundError
+from .sources import Source, open_source, read_exists, read_listing
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,11 +36,11 @@ __all__ = ["PATH_CASES", "Volume", "build_label_path", "find_index_labels", "rea
 
 #: How a volume's files are named relative to its index: as written, lower case, upper case.
 PATH_CASES = ("as-is", "lower", "upper")
-_INDEX_LABEL = re.compile(r"(?!.*BRINDEX).*INDEX\.LBL")
+_MONTHLY_INDEX = re.compile(r"(?!.*BRINDEX).+_INDEX\.LBL")
 _PROBES = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Volume:
     """A volume's root (URL), its index (a DataFrame) and how its file names are cased."""
 
@@ -54,26 +59,43 @@ def read_volume(
     location: str | os.PathLike[str], *, storage_options: dict[str, Any] | None = None, path_case: str = "auto",
 ) -> Volume:
     """Read a volume's index (from its root or an index label) and settle how its paths are cased."""
+    if path_case != "auto" and path_case not in PATH_CASES:
+        raise QueryError(os.fspath(location), "path_case", path_case, f"'auto' or one of {PATH_CASES}")
     source = open_source(location, storage_options)
     index, root, detached = _read_any_index(source, storage_options)
+    if detached:
+        index = select_volume_rows(index, root)
     index.attrs["volume_root"] = root.url
     volume = Volume(root, index, path_case, detached)
-    if path_case == "auto":
-        return Volume(root, index, _probe_case(volume), detached)
-    if path_case not in PATH_CASES:
-        raise QueryError(root.url, "path_case", path_case, f"'auto' or one of {PATH_CASES}")
-    return volume
+    return volume if path_case != "auto" else Volume(root, index, _probe_case(volume), detached)
+
+
+def select_volume_rows(index: pd.DataFrame, root: Source) -> pd.DataFrame:
+    """The rows of the volume at ``root`` (see the module docstring), attributes kept."""
+    if "VOLUME_ID" not in index:
+        return index
+    ids = index["VOLUME_ID"].str.strip().str.upper()
+    name = root.name.upper()
+    if (ids == name).any():
+        return index[(ids == name).to_numpy(dtype=bool, na_value=False)]
+    if ids.nunique() <= 1:
+        return index
+    raise LabelValueError(
+        index.attrs.get("table_url", root.url), "VOLUME_ID", sorted(ids.dropna().unique())[:5],
+        f"the volume's own rows (VOLUME_ID = {name!r}, the volume directory's name)",
+        "A cumulative index lists several volumes: open the volume root whose name is its VOLUME_ID",
+    )
 
 
 def find_index_labels(index_dir: Source) -> list[Source]:
-    """``INDEX/CUMINDEX.LBL`` when present, else every ``INDEX/*_INDEX.LBL`` (any case), sorted."""
+    """``INDEX.LBL``, else the monthly ``*_INDEX.LBL`` (sorted), else ``CUMINDEX.LBL`` (any case)."""
     names = _listing(index_dir)
-    if "CUMINDEX.LBL" in names:
-        return [Source(index_dir.fs, names["CUMINDEX.LBL"])]
-    found = [Source(index_dir.fs, path) for name, path in sorted(names.items()) if _INDEX_LABEL.fullmatch(name)]
-    if not found:
-        raise SidecarNotFoundError(index_dir.url, "INDEX", None, "CUMINDEX.LBL or *_INDEX.LBL index labels")
-    return found
+    monthly = [path for name, path in sorted(names.items()) if _MONTHLY_INDEX.fullmatch(name) and name != "CUMINDEX.LBL"]
+    for found in ([names.get("INDEX.LBL")], monthly, [names.get("CUMINDEX.LBL")]):
+        paths = [p for p in found if p]
+        if paths:
+            return [Source(index_dir.fs, p) for p in paths]
+    raise SidecarNotFoundError(index_dir.url, "INDEX", None, "INDEX.LBL, *_INDEX.LBL or CUMINDEX.LBL index labels")
 
 
 def build_label_path(spec: str, path_case: str, *, detached: bool = True) -> str:
@@ -116,10 +138,9 @@ def _read_indexes(labels: list[Source], storage_options: dict[str, Any] | None) 
 
 def _listing(directory: Source) -> dict[str, str]:
     try:
-        entries = directory.fs.ls(directory.path, detail=False)
+        return read_listing(directory)
     except FileNotFoundError as err:
         raise SidecarNotFoundError(directory.url, "volume directory", None, "a directory that exists and can be listed") from err
-    return {posixpath.basename(str(p).rstrip("/")).upper(): str(p).rstrip("/") for p in entries}
 
 
 def _probe_case(volume: Volume) -> str:
@@ -129,7 +150,8 @@ def _probe_case(volume: Volume) -> str:
         return "as-is"  # an empty index: nothing to open
     for spec in specs:
         for case in PATH_CASES:
-            if root.fs.exists(posixpath.join(root.path, build_label_path(spec, case, detached=volume.detached_labels))):
+            path = build_label_path(spec, case, detached=volume.detached_labels)
+            if read_exists(Source(root.fs, posixpath.join(root.path, path))):
                 return case
     raise SidecarNotFoundError(
         root.url, "FILE_SPECIFICATION_NAME", specs[0] if specs else None,
