@@ -13,6 +13,7 @@ import pytest
 import xarray as xr
 
 import xarray_crism
+from xarray_crism.bundles import build_inventory_frame
 from xarray_crism.catalog import build_entries
 from xarray_crism.errors import LabelValueError, QueryError, SidecarNotFoundError
 from xarray_crism.intake_plugin import CrismDatasetReader, CrismProduct, CrismVolume
@@ -201,3 +202,12 @@ def test_entries_take_the_highest_ddr_version_and_only_the_calibration_found(vol
     assert entries[trdr_of_first].ddr is not None and entries[trdr_of_first].ddr.endswith("_ddr2.lbl")
     assert [d.rsplit("/", 1)[-1] for d in entries[HRL].sidecar_dirs] == ["sw"]  # its WA CDR is not in the CDR volume
     assert [d.rsplit("/", 1)[-1] for d in entries[A].sidecar_dirs] == ["wa", "sw"]
+
+
+def test_an_inventory_keeps_primary_members_at_their_highest_version() -> None:
+    name = "zl0_0709_0729888971_069rad_n0332864zcam07114_0340lma01"
+    members = [f"P,urn:nasa:pds:b:data:{name}::{v}" for v in ("1.9", "1.10", "1.2")] + ["S,urn:nasa:pds:b:document:x::1.0"]
+    text = "\r\n".join(members) + "\r\n"
+    frame = build_inventory_frame(text, "inventory.csv", "data")
+    assert frame["VERSION_ID"].tolist() == ["1.10"] and frame["SOL"].tolist() == [709]
+    assert frame["FILE_SPECIFICATION_NAME"].tolist() == [f"data/0709/rad/{name.upper()}.IMG"]

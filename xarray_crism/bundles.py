@@ -4,7 +4,8 @@ The collection label (``data/collection*.xml``) names its inventory in ``File_Ar
 CSV of ``member status, LIDVID`` records. Each primary (``P``) member becomes a row with the columns
 the catalog filters use: ``PRODUCT_ID`` (the LID's last field, upper case: the file stem),
 ``PRODUCT_TYPE`` (``RAD``/``IOF``), ``SENSOR_ID`` (camera eye ``L``/``R``), ``SOL``, ``FILTER``,
-``LOGICAL_IDENTIFIER``, ``VERSION_ID`` and ``FILE_SPECIFICATION_NAME``.
+``LOGICAL_IDENTIFIER``, ``VERSION_ID`` and ``FILE_SPECIFICATION_NAME``; a product listed in several
+versions keeps its highest.
 
 PDS4 inventories list identifiers, not paths. The path follows the layout of the public ASU bundle
 (``data/<sol, 4 digits>/<rad|iof>/<PRODUCT_ID>.IMG``, an IMG with its attached ODL label); this is a
@@ -33,9 +34,10 @@ _COLLECTION = re.compile(r"COLLECTION.*\.XML")
 
 
 def find_collection_label(directory: Source, listing: dict[str, str]) -> Source | None:
-    """The collection label among a directory's files (upper-case name -> path), if any."""
+    """The collection label among a directory's files (upper-case name -> path), if any; of several
+    (``collection_data.xml``, ``collection_data_v2.xml``) the last in name order, the newest by convention."""
     names = sorted(name for name in listing if _COLLECTION.fullmatch(name))
-    return None if not names else Source(directory.fs, listing[names[0]])
+    return None if not names else Source(directory.fs, listing[names[-1]])
 
 
 def read_collection_index(label: Source, data_dir: str) -> pd.DataFrame:
@@ -62,7 +64,15 @@ def build_inventory_frame(text: str, url: str, data_dir: str) -> pd.DataFrame:
     columns = ["PRODUCT_ID", "PRODUCT_TYPE", "SENSOR_ID", "SOL", "FILTER", "LOGICAL_IDENTIFIER", "VERSION_ID",
                "FILE_SPECIFICATION_NAME"]
     frame = pd.DataFrame(rows, columns=columns).astype({c: "string" for c in columns if c != "SOL"})
-    return frame.astype({"SOL": "Int64"})
+    frame = frame.astype({"SOL": "Int64"})
+    order = frame["VERSION_ID"].map(_version_key, na_action="ignore").fillna("").map(str)
+    newest = frame.assign(_order=order).sort_values("_order", kind="stable").drop_duplicates("PRODUCT_ID", keep="last")
+    return newest.drop(columns="_order").sort_index().reset_index(drop=True)
+
+
+def _version_key(vid: str) -> str:
+    """A sortable text for a PDS4 version ID (``1.10`` after ``1.9``)."""
+    return ".".join(f"{int(p):06d}" if p.isdigit() else p for p in str(vid).split("."))
 
 
 def _row(lidvid: str, url: str, data_dir: str) -> dict[str, object]:
