@@ -51,10 +51,11 @@ _ENTRY_COLUMNS = {
     "STOP_TIME": "stop_time", "CENTER_LATITUDE": "center_latitude", "CENTER_LONGITUDE": "center_longitude",
     "SOL": "sol", "FILTER": "filter", "LOGICAL_IDENTIFIER": "logical_identifier",
 }
-#: The index columns each filter reads (any one of them), for the archives that have them.
+#: The index columns each filter reads: alternatives (CRISM, Mastcam-Z), each the columns it needs together.
 _FILTER_COLUMNS = {
-    "observation_id": ("OBSERVATION_ID",), "class_type": ("OBSERVATION_TYPE",), "sensor": ("MRO:SENSOR_ID", "SENSOR_ID"),
-    "sol": ("SOL",), "start": ("START_TIME",), "stop": ("START_TIME",), "bbox": ("CENTER_LATITUDE", "CENTER_LONGITUDE"),
+    "observation_id": (("OBSERVATION_ID",),), "class_type": (("OBSERVATION_TYPE",),),
+    "sensor": (("MRO:SENSOR_ID",), ("SENSOR_ID",)), "sol": (("SOL",),), "start": (("START_TIME",),),
+    "stop": (("START_TIME",),), "bbox": (("CENTER_LATITUDE", "CENTER_LONGITUDE"),),
 }
 
 
@@ -71,6 +72,10 @@ class Query:
     stop: Any = None
     bbox: tuple[float, float, float, float] | None = None
     sol: tuple[int, int] | None = None
+
+    def as_metadata(self) -> dict[str, Any]:
+        """The filters that were set, YAML-safe (lists, ISO times)."""
+        return {k: _plain(list(v) if isinstance(v, tuple) else v) for k, v in vars(self).items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ def select_rows(index: pd.DataFrame, query: Query, url: str) -> pd.DataFrame:
     if query.class_type is not None:
         keep &= _upper(index, "OBSERVATION_TYPE").isin(query.class_type).to_numpy(dtype=bool, na_value=False)
     if query.sensor is not None:
-        column = "MRO:SENSOR_ID" if "MRO:SENSOR_ID" in index else "SENSOR_ID"
+        (column,) = _columns_for(index, "sensor") or ("MRO:SENSOR_ID",)  # present: _check_columns ran
         keep &= _upper(index, column).isin(query.sensor).to_numpy(dtype=bool, na_value=False)
     if query.sol is not None:
         keep &= index["SOL"].between(*query.sol).to_numpy(dtype=bool, na_value=False)
@@ -145,13 +150,16 @@ def select_rows(index: pd.DataFrame, query: Query, url: str) -> pd.DataFrame:
 
 def _check_columns(index: pd.DataFrame, query: Query, url: str) -> None:
     """A filter this archive's index cannot answer is an error, never silently ignored."""
-    for key, columns in _FILTER_COLUMNS.items():
+    for key, alternatives in _FILTER_COLUMNS.items():
         value = getattr(query, key)
-        needs_all = key == "bbox"
-        present = [c in index for c in columns]
-        if value is not None and not (all(present) if needs_all else any(present)):
-            missing = " or ".join(columns)
+        if value is not None and _columns_for(index, key) is None:
+            missing = " or ".join("+".join(columns) for columns in alternatives)
             raise QueryError(url, key, value, f"a filter this archive's index can answer (it has no {missing} column)")
+
+
+def _columns_for(index: pd.DataFrame, key: str) -> tuple[str, ...] | None:
+    """The first alternative of :data:`_FILTER_COLUMNS` whose columns are all in ``index``."""
+    return next((cols for cols in _FILTER_COLUMNS[key] if all(c in index for c in cols)), None)
 
 
 def build_entries(

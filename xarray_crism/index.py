@@ -40,7 +40,7 @@ from .tables import (
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["build_index_frame", "read_index", "read_index_table"]
+__all__ = ["read_index", "read_index_table"]
 
 _MISSING = ("N/A", "NULL", "UNK", "")
 _MISSING_BYTES = tuple(text.encode() for text in _MISSING)
@@ -86,14 +86,6 @@ def _row_bytes(table: Block, label: Block, url: str) -> int:
     if not isinstance(value, int) or value < 1:
         raise LabelValueError(url, "ROW_BYTES", value, "a positive integer (the record length of the table)")
     return value
-
-
-def build_index_frame(arrays: dict[str, np.ndarray], columns: list[Column], url: str) -> pd.DataFrame:
-    """Typed columns from parsed ASCII arrays (see the module docstring for the types)."""
-    import pandas as pd
-
-    data = {col.name: _typed(arrays[col.name], col, url) for col in columns}
-    return pd.DataFrame(data)
 
 
 def _column(field: np.ndarray, col: Column, url: str) -> Any:

@@ -22,7 +22,7 @@ from intake.readers.entry import Catalog
 from intake.readers.readers import BaseReader
 
 from .catalog import CatalogEntry, build_entries, build_query, select_rows
-from .volumes import read_volume
+from .volumes import Volume, read_volume
 
 __all__ = ["CrismDatasetReader", "CrismProduct", "CrismVolume", "CrismVolumeReader", "open_catalog"]
 
@@ -107,7 +107,7 @@ def open_catalog(
     metadata = {
         "volume_root": volume.root.url, "path_case": volume.path_case, "index": volume.index.attrs["label"],
         "ddr_volume": _root(others["ddr"]), "cdr_volume": _root(others["cdr"]), "joined": join,
-        "query": {k: v for k, v in _query_dict(query).items() if v is not None},
+        "query": query.as_metadata(),
     }
     return build_catalog(entries, storage_options=storage_options, join=join, metadata=metadata)
 
@@ -132,14 +132,5 @@ def build_catalog(
     return cat
 
 
-def _root(volume: Any) -> str | None:
-    return None if volume is None else str(volume.root.url)
-
-
-def _query_dict(query: Any) -> dict[str, Any]:
-    out = {}
-    for key, value in vars(query).items():
-        out[key] = list(value) if isinstance(value, tuple) else value
-        if hasattr(value, "isoformat"):
-            out[key] = value.isoformat()
-    return out
+def _root(volume: Volume | None) -> str | None:
+    return None if volume is None else volume.root.url

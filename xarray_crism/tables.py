@@ -156,7 +156,17 @@ def convert_ascii(field: np.ndarray, data_type: str) -> np.ndarray:
 
     A numeric column with a field that is not a number comes back as str, for the caller to report.
     """
-    return _convert_ascii(field, _ASCII_KINDS.get(data_type, "str"))
+    kind = _ASCII_KINDS.get(data_type, "str")
+    if kind == "str":
+        return _decode(strip_fields(field))
+    stripped = np.strings.strip(field)
+    missing = np.isin(stripped, _MISSING)
+    try:
+        if kind == "int" and not missing.any():
+            return stripped.astype(np.int64)
+        return np.where(missing, b"nan", stripped).astype(np.float64)
+    except ValueError:
+        return _decode(stripped)
 
 
 def factorize_fields(field: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
@@ -214,7 +224,7 @@ def parse_reals(field: np.ndarray) -> np.ndarray | None:
     if rest.size:
         codes, distinct = factorize_fields(field[rest])
         other = _read_reals(distinct) if len(distinct) > _FEW_DISTINCT else None
-        other = _convert_ascii(distinct, "float") if other is None else other
+        other = convert_ascii(distinct, "ASCII_REAL") if other is None else other
         if other.dtype.kind != "f":
             return None
         values[rest] = other if codes is None else other[codes]
@@ -342,20 +352,6 @@ def parse_binary_table(data: np.ndarray, row_bytes: int, rows: int, columns: lis
 def column_variable_name(name: str) -> str:
     """A column name as a variable name: lower case, runs of other characters as ``_``."""
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_") or "column"
-
-
-def _convert_ascii(field: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "str":
-        return _decode(strip_fields(field))
-    stripped = np.strings.strip(field)
-    missing = np.isin(stripped, _MISSING)
-    try:
-        if kind == "int" and not missing.any():
-            return stripped.astype(np.int64)
-        values = np.where(missing, b"nan", stripped).astype(np.float64)
-    except ValueError:
-        return _decode(stripped)
-    return values
 
 
 def _decode(field: np.ndarray) -> np.ndarray:
