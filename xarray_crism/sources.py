@@ -139,7 +139,7 @@ def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
         blobs = source.fs.cat_ranges(
             [source.path] * len(pending), [ranges[i][0] for i in pending], [ranges[i][1] for i in pending],
         )
-        failed = _keep_successes(source, ranges, pending, blobs, done)
+        failed = _keep_successes(pending, blobs, done)
         if failed is not None:
             _retry_or_raise(source, f"bytes {ranges[failed[0]][0]}-{ranges[failed[0]][1]}", failed[1], attempt)
     out = []
@@ -149,9 +149,7 @@ def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
     return out
 
 
-def _keep_successes(
-    source: Source, ranges: Sequence[tuple[int, int]], pending: list[int], blobs: list[Any], done: dict[int, bytes],
-) -> tuple[int, BaseException] | None:
+def _keep_successes(pending: list[int], blobs: list[Any], done: dict[int, bytes]) -> tuple[int, BaseException] | None:
     """Store the ranges that came back; the first failure (index, error), or None."""
     failed = None
     for i, blob in zip(pending, blobs, strict=True):
