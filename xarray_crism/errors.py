@@ -17,6 +17,7 @@ __all__ = [
     "RemoteReadError",
     "ShapeMismatchError",
     "SidecarNotFoundError",
+    "StoreExistsError",
     "TruncatedFileError",
     "UnsafePathError",
     "UnsupportedProductError",
@@ -86,3 +87,7 @@ class QueryError(CrismError):
 
 class RemoteReadError(CrismError):
     """A remote read that still failed after its retries, or an answer that cannot be right (Range ignored)."""
+
+
+class StoreExistsError(CrismError):
+    """A conversion target that exists and is not a finished conversion of the same source (``mode="w-"``)."""

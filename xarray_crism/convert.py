@@ -1,0 +1,218 @@
+"""One product (or product set) to one Zarr group: open raw, record provenance, write, publish, verify.
+
+A :class:`Job` says what to convert and where in the store; :func:`convert_job` runs it and never
+raises: it returns a :class:`JobResult` (``converted``, ``skipped`` or ``failed`` with the error),
+so that one bad product does not stop a catalog. Running many jobs on dask is
+:mod:`xarray_crism.conversion`.
+
+Values are written as stored in the file (no masking, no scaling): ``_FillValue``,
+``scale_factor``/``add_offset`` and ``missing_value`` are attributes, which any CF reader
+(``xr.open_zarr``) applies, so the decoded values equal the backend's and the raw values are bit
+for bit the file's.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+import zarr
+from zarr.codecs import BloscCodec
+
+from .build import read_product
+from .dataset import build_dataset
+from .errors import CrismError, StoreExistsError
+from .product_sets import find_product_set
+from .provenance import build_record, find_source_files, read_file_facts
+from .sidecars import open_product
+from .sources import Source
+from .stores import RECORD_KEY, Store, publish, read_record, remove
+from .zarr_layout import COMPRESSOR, build_chunking
+
+__all__ = ["Job", "JobResult", "build_encoding", "convert_job", "open_job", "read_job_groups"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Convert the product at ``url`` (``product_set``: its whole set) into group ``name`` ("" = root)."""
+
+    name: str
+    url: str
+    ddr: str | None = None
+    sidecar_dirs: tuple[str, ...] = ()
+    storage_options: dict[str, Any] | None = field(default=None, hash=False)
+    bayer: str = "raw"
+    product_set: bool = False
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The options that shape the output, kept in the conversion record."""
+        return {"ddr": self.ddr, "sidecar_dirs": list(self.sidecar_dirs), "bayer": self.bayer, "product_set": self.product_set}
+
+
+@dataclass
+class JobResult:
+    """What became of one job: ``status`` is ``converted``, ``skipped`` (already done) or ``failed``."""
+
+    name: str
+    url: str
+    status: str
+    error: str = ""
+    seconds: float = 0.0
+    differences: list[str] = field(default_factory=list)
+
+
+def convert_job(job: Job, store: Store, *, mode: str = "w-", checksums: bool = True, verify: bool = False) -> JobResult:
+    """Run ``job`` into ``store``; errors are caught and returned in the result."""
+    started = time.perf_counter()
+    try:
+        status = _convert(job, store, mode=mode, checksums=checksums)
+        differences = verify_job(job, store) if verify else []
+    except Exception as err:
+        return JobResult(job.name, job.url, "failed", _describe(err), time.perf_counter() - started)
+    failed = "failed" if differences else status
+    error = f"verification found {len(differences)} difference(s)" if differences else ""
+    return JobResult(job.name, job.url, failed, error, time.perf_counter() - started, differences)
+
+
+def _describe(err: BaseException) -> str:
+    return str(err) if isinstance(err, CrismError) else f"{type(err).__name__}: {err}"
+
+
+def _convert(job: Job, store: Store, *, mode: str, checksums: bool) -> str:
+    if not _prepare_target(job, store, mode):
+        return "skipped"
+    groups = read_job_groups(job)
+    facts = read_file_facts(_job_sources(job), checksums=checksums)
+    from . import __version__
+
+    root = groups[""]
+    root.attrs[RECORD_KEY] = build_record(job.url, job.options, facts, __version__)
+    target = store.url(store.partial(job.name))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata", category=UserWarning)
+        warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification")
+        for path, ds in sorted(groups.items(), key=lambda item: item[0] != ""):
+            _write_group(ds, target, path, store.storage_options)
+        if len(groups) > 1:
+            zarr.consolidate_metadata(_zarr_store(store, target), zarr_format=3)
+    publish(store, job.name)
+    return "converted"
+
+
+def _prepare_target(job: Job, store: Store, mode: str) -> bool:
+    """False if ``job`` is already done; clears what a killed run left; refuses to overwrite (``w-``)."""
+    if mode not in ("w-", "w"):
+        raise CrismError(store.url(store.root), "mode", mode, "'w-' (never overwrite; resume) or 'w' (replace)")
+    final, partial = store.final(job.name), store.partial(job.name)
+    record = read_record(store, job.name)
+    if mode == "w-" and record is not None:
+        if record.get("source") == job.url and record.get("options") == job.options:
+            return False
+        raise StoreExistsError(
+            store.url(final), "source", record.get("source"), f"a conversion of {job.url} with options {job.options}",
+            "pass mode='w' (CLI: --overwrite) to replace it, or choose another store",
+        )
+    killed_while_publishing = record is None and store.fs.exists(partial)
+    if mode == "w-" and _has_content(store, final, job.name) and not killed_while_publishing:
+        raise StoreExistsError(
+            store.url(final), "path", store.url(final), "nothing there (mode='w-' never overwrites)",
+            "pass mode='w' (CLI: --overwrite) to replace it, or choose another store",
+        )
+    remove(store, partial)
+    if mode == "w" or killed_while_publishing:
+        remove(store, final)
+    return True
+
+
+def _has_content(store: Store, final: str, name: str) -> bool:
+    """Something at the product's path (the root of a multi-product store may hold other products)."""
+    if name:
+        return bool(store.fs.exists(final))
+    return bool(store.fs.exists(final) and store.fs.ls(final))
+
+
+def read_job_groups(job: Job) -> dict[str, xr.Dataset]:
+    """The job's Datasets by group path, undecoded (values as stored): ``{"": product}`` or a set's groups."""
+    if not job.product_set:
+        return {"": open_job(job)}
+    from .tree import open_crism_groups
+
+    groups = open_crism_groups(
+        job.url, mask_and_scale=False, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options,
+    )
+    return {path.strip("/"): _with_masked_constants(ds) for path, ds in groups.items()}
+
+
+def open_job(job: Job) -> xr.Dataset:
+    """The product of a job as a lazy, undecoded Dataset."""
+    product = open_product(
+        job.url, ddr=job.ddr, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options, bayer=job.bayer,
+    )
+    return _with_masked_constants(build_dataset(product))
+
+
+def _with_masked_constants(ds: xr.Dataset) -> xr.Dataset:
+    """List several masked constants as the backend's decoding does, so decoded attributes match it."""
+    for var in ds.variables.values():
+        if "missing_value" in var.attrs:
+            var.attrs["masked_constants"] = [v.item() for v in np.ravel(var.attrs["missing_value"])]
+    return ds
+
+
+def _job_sources(job: Job) -> list[Source]:
+    """The files a job reads: the product's (with its DDR), and for a set every member's and table."""
+    product = open_product(job.url, ddr=job.ddr, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options)
+    sources = find_source_files(product)
+    if job.product_set:
+        _, finder = read_product(job.url, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options)
+        members = find_product_set(product.product_id, finder)
+        for member in members.members.values():
+            sources += find_source_files(read_product(member.url, storage_options=job.storage_options)[0])
+        sources += list(members.tables.values())
+    return list({s.url: s for s in sources}.values())
+
+
+def build_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+    """Chunks, shards and Blosc zstd for every variable (:mod:`xarray_crism.zarr_layout`)."""
+    encoding = {}
+    for name, var in ds.variables.items():
+        chunking = build_chunking(tuple(map(str, var.dims)), var.shape, var.dtype.itemsize)
+        enc: dict[str, Any] = {"chunks": chunking.chunks}
+        if var.dtype.kind in "biuf":
+            enc["compressors"] = [BloscCodec(**COMPRESSOR, typesize=var.dtype.itemsize)]
+        if chunking.shards is not None:
+            enc["shards"] = chunking.shards
+        if "_FillValue" not in var.attrs:
+            enc["_FillValue"] = None  # no fill value the source does not have (xarray adds NaN to floats)
+        encoding[str(name)] = enc
+    return encoding
+
+
+def _write_group(ds: xr.Dataset, target: str, path: str, storage_options: dict[str, Any]) -> None:
+    encoding = build_encoding(ds)
+    chunked = ds.copy()
+    for name, var in ds.data_vars.items():  # each variable in its own shards: dask tasks write whole shards
+        enc = encoding[str(name)]
+        chunked[name] = var.chunk(dict(zip(var.dims, enc.get("shards", enc["chunks"]), strict=True)))
+    chunked.to_zarr(
+        target, group=path or None, mode="w-" if not path else "a", zarr_format=3, consolidated=not path,
+        encoding=encoding, storage_options=storage_options or None,
+    )
+
+
+def _zarr_store(store: Store, url: str) -> Any:
+    if store.is_local:
+        return zarr.storage.LocalStore(url)
+    return zarr.storage.FsspecStore.from_url(url, storage_options=store.storage_options)
+
+
+def verify_job(job: Job, store: Store) -> list[str]:
+    """Compare every shard (or chunk) of the converted product with the source, bit for bit."""
+    from .verify import compare_groups
+
+    return compare_groups(read_job_groups(job), store.url(store.final(job.name)), store.storage_options)
