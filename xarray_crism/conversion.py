@@ -29,7 +29,7 @@ from dask.base import compute
 from dask.callbacks import Callback
 from dask.delayed import Delayed, delayed
 
-from .convert import Job, JobResult, convert_job
+from .convert import Job, JobResult, convert_job, quiet_zarr
 from .errors import CrismError
 from .stores import Store, open_store
 
@@ -173,7 +173,7 @@ def run_jobs(
     """Run the jobs on dask and, for a multi-product store, consolidate its root metadata."""
     started = time.perf_counter()
     report = ConversionReport(store.url(store.root))
-    with _scheduler(scheduler, workers) as client:
+    with _scheduler(scheduler, workers) as client, quiet_zarr():
         if len(jobs) == 1 and not jobs[0].name:
             report.results = [convert_job(jobs[0], store, mode=mode, checksums=checksums, verify=verify)]
         else:
@@ -240,9 +240,6 @@ def consolidate_root(store: Store) -> None:
         zstore: Any = zarr.storage.LocalStore(store.root)
     else:
         zstore = zarr.storage.FsspecStore.from_url(store.url(store.root), storage_options=store.storage_options)
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata", category=UserWarning)
+    with quiet_zarr():
         zarr.open_group(zstore, mode="a", zarr_format=3)
         zarr.consolidate_metadata(zstore, zarr_format=3)

@@ -13,8 +13,10 @@ for bit the file's.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,7 @@ from zarr.codecs import BloscCodec
 from .build import read_product
 from .dataset import build_dataset
 from .errors import CrismError, StoreExistsError
+from .model import Product
 from .product_sets import find_product_set
 from .provenance import build_record, find_source_files, read_file_facts
 from .sidecars import open_product
@@ -33,7 +36,7 @@ from .sources import Source
 from .stores import RECORD_KEY, Store, publish, read_record, remove
 from .zarr_layout import COMPRESSOR, build_chunking
 
-__all__ = ["Job", "JobResult", "build_encoding", "convert_job", "open_job", "read_job_groups"]
+__all__ = ["Job", "JobResult", "build_encoding", "convert_job", "open_job", "quiet_zarr", "read_job_groups", "read_job_product"]
 
 
 @dataclass(frozen=True)
@@ -93,15 +96,26 @@ def _convert(job: Job, store: Store, *, mode: str, checksums: bool) -> str:
     root = groups[""]
     root.attrs[RECORD_KEY] = build_record(job.url, job.options, facts, __version__)
     target = store.url(store.partial(job.name))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata", category=UserWarning)
-        warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification")
+    with quiet_zarr():
         for path, ds in sorted(groups.items(), key=lambda item: item[0] != ""):
             _write_group(ds, target, path, store.storage_options)
         if len(groups) > 1:
             zarr.consolidate_metadata(_zarr_store(store, target), zarr_format=3)
     publish(store, job.name)
     return "converted"
+
+
+@contextlib.contextmanager
+def quiet_zarr() -> Iterator[None]:
+    """Silence zarr's notices about what we chose knowingly (documented in the README).
+
+    Consolidated metadata is not in the Zarr v3 specification yet, and string coordinates
+    (filter names) have no stable v3 data type; both read back with zarr-python and xarray.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata")
+        warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification")
+        yield
 
 
 def _prepare_target(job: Job, store: Store, mode: str) -> bool:
@@ -150,10 +164,14 @@ def read_job_groups(job: Job) -> dict[str, xr.Dataset]:
 
 def open_job(job: Job) -> xr.Dataset:
     """The product of a job as a lazy, undecoded Dataset."""
-    product = open_product(
+    return _with_masked_constants(build_dataset(read_job_product(job)))
+
+
+def read_job_product(job: Job) -> Product:
+    """The product model of a job, with its DDR and sidecars joined as the job says."""
+    return open_product(
         job.url, ddr=job.ddr, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options, bayer=job.bayer,
     )
-    return _with_masked_constants(build_dataset(product))
 
 
 def _with_masked_constants(ds: xr.Dataset) -> xr.Dataset:
@@ -166,7 +184,7 @@ def _with_masked_constants(ds: xr.Dataset) -> xr.Dataset:
 
 def _job_sources(job: Job) -> list[Source]:
     """The files a job reads: the product's (with its DDR), and for a set every member's and table."""
-    product = open_product(job.url, ddr=job.ddr, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options)
+    product = read_job_product(job)
     sources = find_source_files(product)
     if job.product_set:
         _, finder = read_product(job.url, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options)
