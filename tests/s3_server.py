@@ -29,11 +29,15 @@ class S3Server:
         credentials: dict[str, Any] = {"anon": True} if anon else {"key": KEY, "secret": SECRET}
         return {**credentials, "client_kwargs": {"endpoint_url": self.endpoint_url, "region_name": "us-east-1"}}
 
-    def upload(self, bucket: str, root: Path, *, public: bool) -> None:
-        """Copy ``root`` into a new bucket; ``public``: anyone may list and read it (as the PDS mirrors)."""
-        client = boto3.client(
+    def client(self) -> Any:
+        """A boto3 S3 client with the test credentials."""
+        return boto3.client(
             "s3", endpoint_url=self.endpoint_url, aws_access_key_id=KEY, aws_secret_access_key=SECRET, region_name="us-east-1",
         )
+
+    def upload(self, bucket: str, root: Path, *, public: bool) -> None:
+        """Copy ``root`` into a new bucket; ``public``: anyone may list and read it (as the PDS mirrors)."""
+        client = self.client()
         client.create_bucket(Bucket=bucket, **({"ACL": "public-read"} if public else {}))
         extra = {"ACL": "public-read"} if public else {}
         for path in sorted(p for p in root.rglob("*") if p.is_file()):

@@ -1,4 +1,5 @@
-"""Command line: ``xarray-crism show [LABEL] [--png FILE]`` prints a product and draws a quick look."""
+"""Command line: ``xarray-crism show [LABEL] [--png FILE]`` prints a product and draws a quick look;
+``xarray-crism convert`` writes Zarr stores (:mod:`xarray_crism.cli_convert`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from .cli_convert import add_convert_parser, run_convert
 from .errors import CrismError
 from .samples import sample_path
 
@@ -28,7 +30,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     show.add_argument("--ddr", default=None, help="'auto' or the DDR label to join")
     show.add_argument("--bayer", choices=("raw", "split"), default="raw", help="split raw Bayer mosaics into R, G, B")
     show.add_argument("--sidecar-dir", action="append", default=[], help="extra directory or URL for sidecars")
+    add_convert_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "convert":
+        try:
+            return run_convert(args)
+        except CrismError as err:
+            print(f"xarray-crism: {err}", file=sys.stderr)
+            return 2
     label = args.label or sample_path()
     try:
         ds = xr.open_dataset(label, engine="crism", ddr=args.ddr, sidecar_dirs=args.sidecar_dir, bayer=args.bayer)

@@ -29,11 +29,11 @@ from dask.base import compute
 from dask.callbacks import Callback
 from dask.delayed import Delayed, delayed
 
-from .convert import Job, JobResult, convert_job, quiet_zarr
+from .convert import Job, JobResult, check_mode, convert_job, quiet_zarr
 from .errors import CrismError
 from .stores import Store, open_store
 
-__all__ = ["ConversionReport", "build_catalog_jobs", "build_jobs", "run_jobs", "to_zarr"]
+__all__ = ["ConversionReport", "build_catalog_jobs", "build_jobs", "build_reader_job", "run_jobs", "to_zarr"]
 
 
 @dataclass
@@ -114,7 +114,10 @@ def build_jobs(
     bayer: str = "raw",
     product_set: bool = False,
 ) -> list[Job]:
-    """Jobs for a product (the store root), a list of products or a catalog (one group each)."""
+    """Jobs for a product (the store root), a list of products or a catalog (one group each).
+
+    A list of :class:`~xarray_crism.convert.Job` is taken as it is.
+    """
     template = Job(
         "", "", ddr=ddr, sidecar_dirs=tuple(map(str, sidecar_dirs)), storage_options=storage_options, bayer=bayer,
         product_set=product_set,
@@ -123,6 +126,8 @@ def build_jobs(
         return [replace(template, url=os.fspath(source))]
     if hasattr(source, "aliases") and hasattr(source, "entries"):
         return build_catalog_jobs(source)
+    if all(isinstance(s, Job) for s in source):
+        return list(source)
     urls = [os.fspath(s) for s in source]
     jobs = [replace(template, name=_product_name(url), url=url) for url in urls]
     _check_unique(jobs)
@@ -131,16 +136,18 @@ def build_jobs(
 
 def build_catalog_jobs(catalog: Any) -> list[Job]:
     """One job per entry of an Intake catalog of products (as :func:`~xarray_crism.open_catalog` builds)."""
-    jobs = []
-    for name in catalog.aliases:
-        reader = catalog[name]
-        data = reader.kwargs["data"]
-        jobs.append(Job(
-            name, data.url, ddr=reader.kwargs.get("ddr"), sidecar_dirs=tuple(reader.kwargs.get("sidecar_dirs") or ()),
-            storage_options=data.storage_options or None,
-        ))
+    jobs = [build_reader_job(name, catalog[name]) for name in catalog.aliases]
     _check_unique(jobs)
     return jobs
+
+
+def build_reader_job(name: str, reader: Any) -> Job:
+    """The job of one catalog entry (a ``CrismDatasetReader``): its URL, storage options, DDR and sidecars."""
+    data = reader.kwargs["data"]
+    return Job(
+        name, data.url, ddr=reader.kwargs.get("ddr"), sidecar_dirs=tuple(reader.kwargs.get("sidecar_dirs") or ()),
+        storage_options=data.storage_options or None,
+    )
 
 
 def _product_name(url: str) -> str:
@@ -171,6 +178,7 @@ def run_jobs(
     checksums: bool = True,
 ) -> ConversionReport:
     """Run the jobs on dask and, for a multi-product store, consolidate its root metadata."""
+    check_mode(mode, store)
     started = time.perf_counter()
     report = ConversionReport(store.url(store.root))
     with _scheduler(scheduler, workers) as client, quiet_zarr():

@@ -36,7 +36,7 @@ from .sources import Source
 from .stores import RECORD_KEY, Store, publish, read_record, remove
 from .zarr_layout import COMPRESSOR, build_chunking
 
-__all__ = ["Job", "JobResult", "build_encoding", "convert_job", "open_job", "quiet_zarr", "read_job_groups", "read_job_product"]
+__all__ = ["Job", "JobResult", "build_encoding", "check_mode", "describe_error", "convert_job", "open_job", "quiet_zarr", "read_job_groups", "read_job_product"]
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,14 @@ def convert_job(job: Job, store: Store, *, mode: str = "w-", checksums: bool = T
         status = _convert(job, store, mode=mode, checksums=checksums)
         differences = verify_job(job, store) if verify else []
     except Exception as err:
-        return JobResult(job.name, job.url, "failed", _describe(err), time.perf_counter() - started)
+        return JobResult(job.name, job.url, "failed", describe_error(err), time.perf_counter() - started)
     failed = "failed" if differences else status
     error = f"verification found {len(differences)} difference(s)" if differences else ""
     return JobResult(job.name, job.url, failed, error, time.perf_counter() - started, differences)
 
 
-def _describe(err: BaseException) -> str:
+def describe_error(err: BaseException) -> str:
+    """The package's errors speak for themselves; others get their type named."""
     return str(err) if isinstance(err, CrismError) else f"{type(err).__name__}: {err}"
 
 
@@ -118,10 +119,14 @@ def quiet_zarr() -> Iterator[None]:
         yield
 
 
-def _prepare_target(job: Job, store: Store, mode: str) -> bool:
-    """False if ``job`` is already done; clears what a killed run left; refuses to overwrite (``w-``)."""
+def check_mode(mode: str, store: Store) -> None:
+    """Only ``"w-"`` (never overwrite; resume) and ``"w"`` (replace) are modes of a conversion."""
     if mode not in ("w-", "w"):
         raise CrismError(store.url(store.root), "mode", mode, "'w-' (never overwrite; resume) or 'w' (replace)")
+
+
+def _prepare_target(job: Job, store: Store, mode: str) -> bool:
+    """False if ``job`` is already done; clears what a killed run left; refuses to overwrite (``w-``)."""
     final, partial = store.final(job.name), store.partial(job.name)
     record = read_record(store, job.name)
     if mode == "w-" and record is not None:

@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from .conversion import ConversionReport, build_jobs
-from .convert import JobResult, _describe, read_job_product
+from .convert import JobResult, check_mode, describe_error, read_job_product
 from .errors import CrismError, StoreExistsError
 from .stores import Store, open_store, remove
 from .virtual import build_consolidated, read_product_references
@@ -48,6 +48,8 @@ def write_references(
     store = open_store(target, storage_options)
     _check_target(store, mode)
     jobs = build_jobs(source, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=source_storage_options)
+    if any(job.product_set or job.bayer != "raw" for job in jobs):
+        raise CrismError(store.url(store.root), "source", source, "products read as they are (no product_set, bayer='raw')")
     parquet = store.root.lower().endswith(_PARQUET)
     by_product: dict[str, dict[str, Any]] = {}
     report = ConversionReport(store.url(store.root))
@@ -56,7 +58,7 @@ def write_references(
         try:
             by_product[job.name] = read_product_references(read_job_product(job), prefix="" if parquet else job.name)
         except Exception as err:
-            report.results.append(JobResult(job.name, job.url, "failed", _describe(err), time.perf_counter() - t0))
+            report.results.append(JobResult(job.name, job.url, "failed", describe_error(err), time.perf_counter() - t0))
             continue
         report.results.append(JobResult(job.name, job.url, "converted", "", time.perf_counter() - t0))
     if by_product:
@@ -66,8 +68,7 @@ def write_references(
 
 
 def _check_target(store: Store, mode: str) -> None:
-    if mode not in ("w-", "w"):
-        raise CrismError(store.url(store.root), "mode", mode, "'w-' (never overwrite) or 'w' (replace)")
+    check_mode(mode, store)
     if mode == "w-" and store.fs.exists(store.root):
         raise StoreExistsError(
             store.url(store.root), "path", store.url(store.root), "nothing there (mode='w-' never overwrites)",

@@ -40,7 +40,9 @@ def read_product_references(product: Product, prefix: str = "") -> dict[str, Any
 
     Reads only the computed coordinates (small sidecar tables); data stay where they are.
     """
-    refs: dict[str, Any] = {_key(prefix, ".zgroup"): _json({"zarr_format": 2}), _key(prefix, ".zattrs"): _json(_jsonable(product.attrs))}
+    refs: dict[str, Any] = {
+        _key(prefix, ".zgroup"): _json({"zarr_format": 2}), _key(prefix, ".zattrs"): _json(_jsonable(product.attrs)),
+    }
     coords = {name: var.dims for name, var in product.coords.items() if name not in var.dims}
     for name, var in {**product.variables, **product.coords}.items():
         dims = _dims_of(var.data)
@@ -120,7 +122,7 @@ def _file_chunks(path: str, disk: DiskArray) -> tuple[tuple[int, ...], tuple[int
     for i, d in enumerate(layout.storage_dims):
         if d in fixed:
             starts[:, i] = fixed[d]
-    offsets = layout.offset + np.ravel_multi_index(starts.T, shape) * layout.dtype.itemsize if len(starts) else []
+    offsets = layout.offset + np.ravel_multi_index(tuple(starts.T), shape) * layout.dtype.itemsize
     length = prod(chunk) * layout.dtype.itemsize
     url = disk.source.url
     keys = {
@@ -158,7 +160,8 @@ def _inline(path: str, var: Variable, label: str) -> tuple[tuple[int, ...], tupl
         )
     data = np.ascontiguousarray(array.read(tuple(slice(None) for _ in array.shape)))
     key = f"{path}/{'.'.join('0' for _ in array.shape) or '0'}"
-    return array.shape, tuple(max(n, 1) for n in array.shape), data.dtype, {key: "base64:" + base64.b64encode(data.tobytes()).decode()}
+    inline = "base64:" + base64.b64encode(data.tobytes()).decode()
+    return array.shape, tuple(max(n, 1) for n in array.shape), data.dtype, {key: inline}
 
 
 def _fill(value: Any, dtype: np.dtype) -> Any:
