@@ -216,7 +216,8 @@ def test_catalog_conversion_to_s3_from_the_command_line_resumes_and_verifies(
         assert sorted(tree.children) == ["FRT0001458F_01_IF156L_TRR3", "FRT0001458F_01_IF156S_TRR3"]
         local = xr.open_dataset(volumes["trdr"] / "trdr/2009/2009_226/frt0001458f/frt0001458f_01_if156l_trr3.lbl",
                                 engine="crism", mask_and_scale=False)
-        np.testing.assert_array_equal(tree[B_L].to_dataset().i_over_f.values, local.i_over_f.where(local.i_over_f != 65535).values)
+        decoded = local.i_over_f.where(local.i_over_f != 65535).values
+        np.testing.assert_array_equal(tree[B_L].to_dataset().i_over_f.values, decoded)
         keys = [o["Key"] for o in s3.client().list_objects_v2(Bucket="out")["Contents"]]
         assert not any(".partial" in k for k in keys)
 

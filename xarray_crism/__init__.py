@@ -2,7 +2,8 @@
 
 Use it through xarray: ``xr.open_dataset(path_or_url, engine="crism")``; see the README.
 ``stack_filters`` builds a multispectral cube from Mastcam-Z products; ``read_index`` reads a volume's
-index table (SIS Table 3-17) as a pandas DataFrame; ``open_catalog`` a volume as an Intake catalog.
+index table (SIS Table 3-17) as a pandas DataFrame; ``open_catalog`` a volume as an Intake catalog;
+``to_zarr`` converts products and catalogs to Zarr stores, ``write_references`` to virtual Zarr.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .errors import (
     RemoteReadError,
     ShapeMismatchError,
     SidecarNotFoundError,
+    StoreExistsError,
     TruncatedFileError,
     UnsafePathError,
     UnsupportedProductError,
@@ -27,6 +29,7 @@ from .samples import sample_path
 
 _LAZY = {
     "stack_filters": "stacking", "group_by_pointing": "stacking", "read_index": "index", "open_catalog": "intake_plugin",
+    "to_zarr": "conversion", "write_references": "references",
 }
 
 
@@ -50,6 +53,7 @@ __all__ = [
     "RemoteReadError",
     "ShapeMismatchError",
     "SidecarNotFoundError",
+    "StoreExistsError",
     "TruncatedFileError",
     "UnsafePathError",
     "UnsupportedProductError",
@@ -59,4 +63,6 @@ __all__ = [
     "read_index",
     "sample_path",
     "stack_filters",
+    "to_zarr",
+    "write_references",
 ]

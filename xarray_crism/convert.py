@@ -36,7 +36,10 @@ from .sources import Source
 from .stores import RECORD_KEY, Store, publish, read_record, remove
 from .zarr_layout import COMPRESSOR, build_chunking
 
-__all__ = ["Job", "JobResult", "build_encoding", "check_mode", "describe_error", "convert_job", "open_job", "quiet_zarr", "read_job_groups", "read_job_product"]
+__all__ = [
+    "Job", "JobResult", "build_encoding", "check_mode", "convert_job", "describe_error", "open_job", "quiet_zarr",
+    "read_job_groups", "read_job_product",
+]
 
 
 @dataclass(frozen=True)
