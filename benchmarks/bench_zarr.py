@@ -188,7 +188,8 @@ def report(results: dict[str, dict[str, Any]], out: Path) -> str:
         lines.append(f"| {name} | {r['seconds']:.2f} | {r['seconds'] / copy:.2f} | {r['seconds'] / fromfile:.2f} | "
                      f"{r['peak_mib'] - r['baseline_mib']:.0f} | {size} |")
     reads = results["reads"]["extra"]
-    lines += ["", "| read (best of 5) | from the Zarr store | from the IMG (engine=\"crism\") | Zarr / IMG |", "|---|---|---|---|"]
+    lines += ["", "| read (best of 5) | from the Zarr store | from the IMG (engine=\"crism\") | Zarr / IMG |",
+              "|---|---|---|---|"]
     for what in ("spectrum", "band"):
         z, i = reads[f"{what} from Zarr"], reads[f"{what} from IMG"]
         lines.append(f"| one {what} | {z * 1000:.1f} ms | {i * 1000:.1f} ms | {z / i:.1f} |")
