@@ -276,3 +276,32 @@ def test_zarr_stores_reopen_with_zarr_alone(tmp_path: Path) -> None:
     raw = xr.open_dataset(RADS[0], engine="crism", mask_and_scale=False)
     np.testing.assert_array_equal(group["radiance"][:], raw.radiance.values)
     assert group["radiance"].attrs["scale_factor"] == raw.radiance.attrs["scale_factor"]
+
+
+def test_the_shipped_catalog_converts_from_the_command_line_on_a_scheduler_address(
+    volumes: dict[str, Path], tmp_path: Path,
+) -> None:
+    from distributed import LocalCluster
+
+    from .http_server import RangeServer
+    from .test_49_remote_catalogs import CATALOGS, MIRROR
+
+    for where, kind in MIRROR.items():
+        (tmp_path / "www" / where).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "www" / where).symlink_to(volumes[kind], target_is_directory=True)
+    with RangeServer(tmp_path / "www") as server, \
+            LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        run = subprocess.run([
+            sys.executable, "-m", "xarray_crism.cli", "convert", "--catalog", str(CATALOGS / "crism_trdr.yaml"),
+            "--param", f"root={server.url}/mro", "--entry", "mrocr_2104", "--entry", "mrocr_2199",
+            "--observation-id", "00014679", "--scheduler", cluster.scheduler_address, "--no-progress",
+            str(tmp_path / "obs.zarr"),
+        ], capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr  # mrocr_2199 is no entry: reported, the rest converted
+    assert "1 converted, 0 skipped (already done), 1 failed" in run.stdout and "FAILED mrocr_2199" in run.stdout
+    stored = xr.open_datatree(tmp_path / "obs.zarr", engine="zarr")[A].to_dataset()
+    assert stored.attrs[RECORD_KEY]["source"].startswith(server.url) and stored.attrs["ddr_product_id"].startswith("FRT00014679")
+    local = xr.open_dataset(volumes["trdr"] / "trdr/2009/2009_228/frt00014679/frt00014679_01_if156s_trr3.lbl",
+                            engine="crism", mask_and_scale=False)
+    raw = xr.open_zarr(tmp_path / "obs.zarr", group=A, mask_and_scale=False)
+    assert raw.i_over_f.values.tobytes() == local.i_over_f.values.tobytes()
