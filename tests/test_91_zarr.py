@@ -305,3 +305,43 @@ def test_the_shipped_catalog_converts_from_the_command_line_on_a_scheduler_addre
                             engine="crism", mask_and_scale=False)
     raw = xr.open_zarr(tmp_path / "obs.zarr", group=A, mask_and_scale=False)
     assert raw.i_over_f.values.tobytes() == local.i_over_f.values.tobytes()
+
+
+def test_verify_reports_every_difference_and_a_differing_product_is_not_trusted(tmp_path: Path) -> None:
+    store = tmp_path / "v.zarr"
+    assert to_zarr(TRDRS[0], store).ok
+    array = zarr.open_array(store / "i_over_f", mode="r+")
+    array[5, 3, 7] = np.float32(0.125)  # one value changed behind the converter's back
+    group = zarr.open_group(store, mode="r+")
+    group["wavelength"].attrs["units"] = "um"
+    report = to_zarr(TRDRS[0], store, verify=True)
+    (result,) = report.results
+    assert result.status == "failed" and "2 difference(s) in the store" in result.error
+    assert "/: i_over_f[0:438, 0:15, 0:64]: 1 value(s) differ" in result.differences
+    assert "/: wavelength.attrs['units']: 'nm' became 'um'" in result.differences
+
+
+def test_sources_may_be_generators_but_not_duplicates_or_mixtures(tmp_path: Path) -> None:
+    report = to_zarr((p for p in TRDRS), tmp_path / "g.zarr")
+    assert report.count("converted") == len(TRDRS)
+    with pytest.raises(xarray_crism.CrismError, match="one source per product"):
+        to_zarr([TRDRS[0], tmp_path / TRDRS[0].name], tmp_path / "d.zarr")
+    from xarray_crism.convert import Job
+
+    with pytest.raises(xarray_crism.CrismError, match="one source per product"):
+        to_zarr([Job("X", str(TRDRS[0])), Job("X", str(TRDRS[1]))], tmp_path / "j.zarr")
+    with pytest.raises(xarray_crism.CrismError, match="not both"):
+        to_zarr([Job("X", str(TRDRS[0])), TRDRS[1]], tmp_path / "m.zarr")
+
+
+def test_products_never_land_in_a_foreign_directory_or_a_bucket_root(tmp_path: Path) -> None:
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(xarray_crism.StoreExistsError, match="new or empty directory"):
+        to_zarr(TRDRS, foreign)
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+    with pytest.raises(xarray_crism.CrismError, match="a prefix inside a bucket"):
+        to_zarr(TRDRS, "s3://some-bucket", storage_options={"anon": True})
+    failed = to_zarr([tmp_path / "missing_if156s_trr3.lbl"], tmp_path / "none.zarr")
+    assert failed.count("failed") == 1 and not (tmp_path / "none.zarr").exists()  # nothing written, no empty store

@@ -13,6 +13,7 @@ import pytest
 import xarray as xr
 
 import xarray_crism
+from xarray_crism.build import read_product
 from xarray_crism.references import write_references
 from xarray_crism.testing import write_cube
 
@@ -136,3 +137,16 @@ def test_the_command_line_writes_references(tmp_path: Path) -> None:
     virtual = xr.open_dataset(str(tmp_path / "r.json"), engine="kerchunk")
     source = xr.open_dataset(TRDRS[0], engine="crism")
     xr.testing.assert_identical(_in_backend_order(virtual, source).load(), source.load())
+
+
+def test_ddr_backplanes_are_referenced_band_by_band(volumes: dict[str, Path], tmp_path: Path) -> None:
+    label = volumes["ddr"] / "ddr/2009/2009_226/frt0001458f/frt0001458f_01_de156l_ddr1.lbl"
+    assert write_references(label, tmp_path / "ddr.json").ok
+    virtual = xr.open_dataset(str(tmp_path / "ddr.json"), engine="kerchunk").load()
+    source = xr.open_dataset(label, engine="crism").load()
+    xr.testing.assert_identical(virtual, source)  # 2-D backplanes: (line, sample) in both orders
+    refs = json.loads((tmp_path / "ddr.json").read_text())["refs"]
+    name = next(iter(source.data_vars))
+    layout = read_product(str(label))[0].variables[name].data.layout  # type: ignore[attr-defined]
+    runs = [source.sizes["line"], source.sizes["sample"]] if layout.storage_dims[0] == "band" else [1, source.sizes["sample"]]
+    assert json.loads(refs[f"{name}/.zarray"])["chunks"] == runs  # BSQ: the band's plane; BIL: one line of it

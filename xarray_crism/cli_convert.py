@@ -19,7 +19,7 @@ import json
 import sys
 from typing import Any
 
-from .convert import Job, JobResult
+from .convert import Job, JobResult, describe_error
 from .errors import CrismError
 
 __all__ = ["add_convert_parser", "run_convert"]
@@ -47,7 +47,8 @@ def add_convert_parser(sub: Any) -> None:
     p.add_argument("--virtual", action="store_true", help="write kerchunk references (.json, or .parquet) instead")
     p.add_argument("--overwrite", action="store_true", help="replace what is there (default: never overwrite; resume)")
     p.add_argument("--verify", action="store_true", help="compare every shard with the source after writing")
-    p.add_argument("--scheduler", default="threads", help="'threads' (default) or a dask.distributed scheduler address")
+    p.add_argument("--scheduler", default="threads",
+                   help="'threads' (default), 'processes', 'synchronous' or a dask.distributed scheduler address")
     p.add_argument("--workers", type=int, default=None, help="threads for the local scheduler")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-checksums", action="store_true", help="skip SHA-256 of the sources (a second read of each)")
@@ -105,6 +106,9 @@ def read_catalog_jobs(args: argparse.Namespace) -> tuple[list[Job], list[JobResu
 
     top = intake.from_yaml_file(args.catalog)
     if args.param:
+        bad = [p for p in args.param if "=" not in p]
+        if bad:
+            raise CrismError(args.catalog, "--param", bad[0], "KEY=VALUE (a user parameter of the catalog, e.g. root=URL)")
         top = top(**dict(p.split("=", 1) for p in args.param))
     jobs: list[Job] = []
     failures: list[JobResult] = []
@@ -112,7 +116,7 @@ def read_catalog_jobs(args: argparse.Namespace) -> tuple[list[Job], list[JobResu
         try:
             jobs += _entry_jobs(top, name, filters)
         except Exception as err:
-            failures.append(JobResult(name, args.catalog, "failed", f"{type(err).__name__}: {err}"))
+            failures.append(JobResult(name, args.catalog, "failed", describe_error(err)))
     return jobs, failures
 
 

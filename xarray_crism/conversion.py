@@ -29,9 +29,9 @@ from dask.base import compute
 from dask.callbacks import Callback
 from dask.delayed import Delayed, delayed
 
-from .convert import Job, JobResult, check_mode, convert_job, quiet_zarr
-from .errors import CrismError
-from .stores import Store, open_store
+from .convert import Job, JobResult, check_mode, convert_job, describe_error, quiet_zarr
+from .errors import CrismError, StoreExistsError
+from .stores import Store, build_zarr_store, open_store, read_record
 
 __all__ = ["ConversionReport", "build_catalog_jobs", "build_jobs", "build_reader_job", "run_jobs", "to_zarr"]
 
@@ -126,9 +126,12 @@ def build_jobs(
         return [replace(template, url=os.fspath(source))]
     if hasattr(source, "aliases") and hasattr(source, "entries"):
         return build_catalog_jobs(source)
-    if all(isinstance(s, Job) for s in source):
-        return list(source)
-    urls = [os.fspath(s) for s in source]
+    items = list(source)  # a generator is read once
+    if items and all(isinstance(s, Job) for s in items):
+        return items
+    if any(isinstance(s, Job) for s in items):
+        raise CrismError("source", "source", items, "product paths/URLs or jobs, not both")
+    urls = [os.fspath(s) for s in items]
     jobs = [replace(template, name=_product_name(url), url=url) for url in urls]
     _check_unique(jobs)
     return jobs
@@ -179,31 +182,56 @@ def run_jobs(
 ) -> ConversionReport:
     """Run the jobs on dask and, for a multi-product store, consolidate its root metadata."""
     check_mode(mode, store)
+    _check_unique(jobs)
     started = time.perf_counter()
     report = ConversionReport(store.url(store.root))
+    many = any(job.name for job in jobs)
+    if many:
+        _check_store_root(store, mode)
     with _scheduler(scheduler, workers) as client, quiet_zarr():
-        if len(jobs) == 1 and not jobs[0].name:
+        if not many:
             report.results = [convert_job(jobs[0], store, mode=mode, checksums=checksums, verify=verify)]
         else:
             tasks = [delayed(_run_job, pure=False)(job, store, mode, checksums, verify) for job in jobs]
             report.results = _compute(tasks, client, progress)
-    if any(job.name for job in jobs):
-        consolidate_root(store)
+    if many and report.count("failed") < len(report.results):  # nothing written: no empty store left behind
+        report.results += _consolidate(store)
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _run_job(job: Job, store: Store, mode: str, checksums: bool, verify: bool) -> JobResult:
-    """One product inside a dask task: its shards are written one after the other."""
-    with dask.config.set(scheduler="synchronous"):
-        return convert_job(job, store, mode=mode, checksums=checksums, verify=verify)
+    """One product inside a dask task: its shards are written one after the other, in this task."""
+    return convert_job(job, store, mode=mode, checksums=checksums, verify=verify, scheduler="synchronous")
+
+
+def _check_store_root(store: Store, mode: str) -> None:
+    """Products go into a new or empty directory, or a store this converter made; never elsewhere."""
+    fs, root = store.fs, store.root
+    entries = [posixpath.basename(e.rstrip("/")) for e in fs.ls(root, detail=False)] if fs.exists(root) else []
+    ours = fs.exists(f"{root}/zarr.json") or all(read_record(store, name) is not None for name in entries)
+    if mode == "w-" and not ours:  # (a killed run leaves finished products and no root document yet)
+        raise StoreExistsError(
+            store.url(root), "path", store.url(root), "a new or empty directory, or a Zarr store to add products to",
+            "choose another store (mode='w' replaces products, not foreign files)",
+        )
+
+
+def _consolidate(store: Store) -> list[JobResult]:
+    """Consolidate the root's metadata; a failure is reported, not raised (the products are written)."""
+    try:
+        consolidate_root(store)
+    except Exception as err:
+        return [JobResult("", store.url(store.root), "failed", f"consolidating the root metadata: {describe_error(err)}")]
+    return []
 
 
 @contextlib.contextmanager
 def _scheduler(scheduler: Any, workers: int | None) -> Iterator[Any]:
-    """``None``/``"threads"``: local threads; an address: a ``distributed.Client``; a Client: itself."""
-    if scheduler in (None, "threads"):
-        with dask.config.set(scheduler="threads", num_workers=workers):
+    """``None``/``"threads"`` (or ``"processes"``, ``"synchronous"``): dask's local schedulers; an address:
+    a ``distributed.Client`` connected to it; a Client: itself."""
+    if scheduler in (None, "threads", "processes", "synchronous"):
+        with dask.config.set(scheduler=scheduler or "threads", num_workers=workers):
             yield None
     elif isinstance(scheduler, str):
         from distributed import Client
@@ -244,10 +272,7 @@ class _Progress(Callback):
 
 def consolidate_root(store: Store) -> None:
     """Make the store root a group whose consolidated metadata lists every finished product."""
-    if store.is_local:
-        zstore: Any = zarr.storage.LocalStore(store.root)
-    else:
-        zstore = zarr.storage.FsspecStore.from_url(store.url(store.root), storage_options=store.storage_options)
+    zstore = build_zarr_store(store, store.root)
     with quiet_zarr():
         zarr.open_group(zstore, mode="a", zarr_format=3)
         zarr.consolidate_metadata(zstore, zarr_format=3)

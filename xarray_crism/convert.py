@@ -33,7 +33,7 @@ from .product_sets import find_product_set
 from .provenance import build_record, find_source_files, read_file_facts
 from .sidecars import open_product
 from .sources import Source
-from .stores import RECORD_KEY, Store, publish, read_record, remove
+from .stores import RECORD_KEY, Store, build_zarr_store, publish, read_record, remove
 from .zarr_layout import COMPRESSOR, build_chunking
 
 __all__ = [
@@ -72,17 +72,25 @@ class JobResult:
     differences: list[str] = field(default_factory=list)
 
 
-def convert_job(job: Job, store: Store, *, mode: str = "w-", checksums: bool = True, verify: bool = False) -> JobResult:
-    """Run ``job`` into ``store``; errors are caught and returned in the result."""
+def convert_job(
+    job: Job, store: Store, *, mode: str = "w-", checksums: bool = True, verify: bool = False, scheduler: str | None = None,
+) -> JobResult:
+    """Run ``job`` into ``store``; errors are caught and returned in the result.
+
+    With ``verify``, a new product is compared with its source before it is published (a product
+    that differs is removed, not published); a product skipped as done is compared where it is.
+    ``scheduler`` computes this product's shards (``None``: dask's current scheduler).
+    """
     started = time.perf_counter()
     try:
-        status = _convert(job, store, mode=mode, checksums=checksums)
-        differences = verify_job(job, store) if verify else []
+        status, differences = _convert(job, store, mode=mode, checksums=checksums, verify=verify, scheduler=scheduler)
     except Exception as err:
         return JobResult(job.name, job.url, "failed", describe_error(err), time.perf_counter() - started)
-    failed = "failed" if differences else status
-    error = f"verification found {len(differences)} difference(s)" if differences else ""
-    return JobResult(job.name, job.url, failed, error, time.perf_counter() - started, differences)
+    if differences:
+        where = "; not published" if status == "failed" else " in the store: convert it again with mode='w'"
+        error = f"verification found {len(differences)} difference(s){where}"
+        return JobResult(job.name, job.url, "failed", error, time.perf_counter() - started, differences)
+    return JobResult(job.name, job.url, status, "", time.perf_counter() - started)
 
 
 def describe_error(err: BaseException) -> str:
@@ -90,23 +98,28 @@ def describe_error(err: BaseException) -> str:
     return str(err) if isinstance(err, CrismError) else f"{type(err).__name__}: {err}"
 
 
-def _convert(job: Job, store: Store, *, mode: str, checksums: bool) -> str:
+def _convert(
+    job: Job, store: Store, *, mode: str, checksums: bool, verify: bool, scheduler: str | None,
+) -> tuple[str, list[str]]:
     if not _prepare_target(job, store, mode):
-        return "skipped"
+        return "skipped", verify_job(job, store, store.final(job.name)) if verify else []
     groups = read_job_groups(job)
     facts = read_file_facts(_job_sources(job), checksums=checksums)
     from . import __version__
 
-    root = groups[""]
-    root.attrs[RECORD_KEY] = build_record(job.url, job.options, facts, __version__)
+    groups[""].attrs[RECORD_KEY] = build_record(job.url, job.options, facts, __version__)
     target = store.url(store.partial(job.name))
     with quiet_zarr():
         for path, ds in sorted(groups.items(), key=lambda item: item[0] != ""):
-            _write_group(ds, target, path, store.storage_options)
+            _write_group(ds, target, path, store.storage_options, scheduler)
         if len(groups) > 1:
-            zarr.consolidate_metadata(_zarr_store(store, target), zarr_format=3)
+            zarr.consolidate_metadata(build_zarr_store(store, target), zarr_format=3)
+    differences = verify_job(job, store, store.partial(job.name)) if verify else []
+    if differences:
+        remove(store, store.partial(job.name))
+        return "failed", differences
     publish(store, job.name)
-    return "converted"
+    return "converted", []
 
 
 @contextlib.contextmanager
@@ -134,6 +147,7 @@ def _prepare_target(job: Job, store: Store, mode: str) -> bool:
     record = read_record(store, job.name)
     if mode == "w-" and record is not None:
         if record.get("source") == job.url and record.get("options") == job.options:
+            remove(store, partial)  # left by a run killed after publishing, before cleaning up
             return False
         raise StoreExistsError(
             store.url(final), "source", record.get("source"), f"a conversion of {job.url} with options {job.options}",
@@ -219,26 +233,22 @@ def build_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
     return encoding
 
 
-def _write_group(ds: xr.Dataset, target: str, path: str, storage_options: dict[str, Any]) -> None:
+def _write_group(ds: xr.Dataset, target: str, path: str, storage_options: dict[str, Any], scheduler: str | None) -> None:
+    """Write one group: metadata first, then the data shard by shard on ``scheduler``."""
     encoding = build_encoding(ds)
     chunked = ds.copy()
     for name, var in ds.data_vars.items():  # each variable in its own shards: dask tasks write whole shards
         enc = encoding[str(name)]
         chunked[name] = var.chunk(dict(zip(var.dims, enc.get("shards", enc["chunks"]), strict=True)))
-    chunked.to_zarr(
+    delayed = chunked.to_zarr(
         target, group=path or None, mode="w-" if not path else "a", zarr_format=3, consolidated=not path,
-        encoding=encoding, storage_options=storage_options or None,
+        encoding=encoding, storage_options=storage_options or None, compute=False,
     )
+    delayed.compute(scheduler=scheduler)  # type: ignore[no-untyped-call]
 
 
-def _zarr_store(store: Store, url: str) -> Any:
-    if store.is_local:
-        return zarr.storage.LocalStore(url)
-    return zarr.storage.FsspecStore.from_url(url, storage_options=store.storage_options)
-
-
-def verify_job(job: Job, store: Store) -> list[str]:
-    """Compare every shard (or chunk) of the converted product with the source, bit for bit."""
+def verify_job(job: Job, store: Store, path: str) -> list[str]:
+    """Compare every shard (or chunk) of the product written at ``path`` with the source, bit for bit."""
     from .verify import compare_groups
 
-    return compare_groups(read_job_groups(job), store.url(store.final(job.name)), store.storage_options)
+    return compare_groups(read_job_groups(job), store.url(path), store.storage_options)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from typing import Any
 
 from .conversion import ConversionReport, build_jobs
@@ -48,8 +49,13 @@ def write_references(
     store = open_store(target, storage_options)
     _check_target(store, mode)
     jobs = build_jobs(source, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=source_storage_options)
-    if any(job.product_set or job.bayer != "raw" for job in jobs):
-        raise CrismError(store.url(store.root), "source", source, "products read as they are (no product_set, bayer='raw')")
+    for job in jobs:
+        if job.product_set or job.bayer != "raw":
+            raise CrismError(
+                job.url, "bayer" if job.bayer != "raw" else "product_set", job.bayer if job.bayer != "raw" else True,
+                "products referenced as they are in their files (bayer='raw', no product_set)",
+                "split Bayer planes are computed, not stored: convert them to Zarr instead",
+            )
     parquet = store.root.lower().endswith(_PARQUET)
     by_product: dict[str, dict[str, Any]] = {}
     report = ConversionReport(store.url(store.root))
@@ -77,24 +83,41 @@ def _check_target(store: Store, mode: str) -> None:
 
 
 def _write(store: Store, by_product: dict[str, dict[str, Any]], parquet: bool, record_size: int) -> None:
-    """Write to ``<target>.partial``, then move it into place."""
-    partial = store.root + ".partial"
-    remove(store, partial)
-    if parquet:
-        from kerchunk.df import refs_to_dataframe
+    """Write beside the target under a unique temporary name, then move it into place.
 
-        for name, refs in by_product.items():
-            where = f"{partial}/{name}" if name else partial
-            refs_to_dataframe(
-                {"version": 1, "refs": refs}, store.url(where), storage_options=store.storage_options or None,
-                record_size=record_size,
-            )
-    else:
-        refs = {key: value for product in by_product.values() for key, value in product.items()}
-        if "" not in by_product:
-            refs[".zgroup"] = json.dumps({"zarr_format": 2})
-            refs[".zmetadata"] = build_consolidated(refs)
-        with store.fs.open(partial, "w") as f:
-            json.dump({"version": 1, "refs": refs}, f)
-    remove(store, store.root)
-    store.fs.mv(partial, store.root, recursive=True)
+    A JSON file replaces the target atomically on local disks (``os.replace``) and as one object
+    on object stores; a parquet directory is moved after the old one is removed (``mode="w"``).
+    """
+    partial = f"{store.root}.partial-{uuid.uuid4().hex[:8]}"
+    try:
+        if parquet:
+            _write_parquet(store, partial, by_product, record_size)
+        else:
+            _write_json(store, partial, by_product)
+        if store.is_local and not parquet:
+            os.replace(partial, store.root)
+            return
+        remove(store, store.root)
+        store.fs.mv(partial, store.root, recursive=True)
+    finally:
+        remove(store, partial)
+
+
+def _write_parquet(store: Store, partial: str, by_product: dict[str, dict[str, Any]], record_size: int) -> None:
+    from kerchunk.df import refs_to_dataframe
+
+    for name, refs in by_product.items():
+        where = f"{partial}/{name}" if name else partial
+        refs_to_dataframe(
+            {"version": 1, "refs": refs}, store.url(where), storage_options=store.storage_options or None,
+            record_size=record_size,
+        )
+
+
+def _write_json(store: Store, partial: str, by_product: dict[str, dict[str, Any]]) -> None:
+    refs = {key: value for product in by_product.values() for key, value in product.items()}
+    if "" not in by_product:
+        refs[".zgroup"] = json.dumps({"zarr_format": 2})
+        refs[".zmetadata"] = build_consolidated(refs)
+    with store.fs.open(partial, "w") as f:
+        json.dump({"version": 1, "refs": refs}, f)

@@ -26,7 +26,9 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-__all__ = ["RECORD_KEY", "Store", "open_store", "publish", "read_record", "remove"]
+from .errors import CrismError
+
+__all__ = ["RECORD_KEY", "Store", "build_zarr_store", "open_store", "publish", "read_record", "remove"]
 
 #: The group attribute holding a product's conversion record (provenance); written last.
 RECORD_KEY = "xarray_crism"
@@ -63,7 +65,23 @@ def open_store(url: str | os.PathLike[str], storage_options: dict[str, Any] | No
     """The store at a local path or fsspec URL (``s3://bucket/crism.zarr``)."""
     options = dict(storage_options or {})
     fs, root = fsspec.core.url_to_fs(os.fspath(url), **options)
-    return Store(fs, root.rstrip("/"), options)
+    store = Store(fs, root.rstrip("/"), options)
+    if not store.is_local and "/" not in store.root:
+        raise CrismError(
+            os.fspath(url), "store", os.fspath(url), "a prefix inside a bucket (s3://bucket/crism.zarr)",
+            "products are written beside the store first (<store>.partial), which a bucket root does not have",
+        )
+    return store
+
+
+def build_zarr_store(store: Store, path: str) -> Any:
+    """A zarr store object for ``path`` (a path of this store's filesystem, or its URL)."""
+    import zarr
+
+    if store.is_local:
+        return zarr.storage.LocalStore(path)
+    url = path if "://" in path else store.url(path)
+    return zarr.storage.FsspecStore.from_url(url, storage_options=store.storage_options)
 
 
 def read_record(store: Store, name: str) -> dict[str, Any] | None:
@@ -71,7 +89,7 @@ def read_record(store: Store, name: str) -> dict[str, Any] | None:
     try:
         with store.fs.open(posixpath.join(store.final(name), "zarr.json"), "rb") as f:
             document = json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (OSError, json.JSONDecodeError):  # missing, or a file where a product would be
         return None
     record = document.get("attributes", {}).get(RECORD_KEY) if isinstance(document, dict) else None
     return record if isinstance(record, dict) else None

@@ -20,11 +20,14 @@ __all__ = ["compare_datasets", "compare_groups"]
 
 
 def compare_groups(groups: dict[str, xr.Dataset], url: str, storage_options: dict[str, Any] | None) -> list[str]:
-    """Differences between the source groups (path -> undecoded Dataset) and the store at ``url``."""
+    """Differences between the source groups (path -> undecoded Dataset) and the store at ``url``.
+
+    Each array's own metadata is read (not the consolidated copy), so a changed document is seen.
+    """
     differences = []
     for path, source in groups.items():
         stored = xr.open_zarr(
-            url, group=path or None, mask_and_scale=False, decode_times=False, decode_timedelta=False,
+            url, group=path or None, mask_and_scale=False, decode_times=False, decode_timedelta=False, consolidated=False,
             storage_options=storage_options or None,
         )
         differences += [f"/{path}: {d}" for d in compare_datasets(source, stored)]

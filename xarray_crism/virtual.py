@@ -33,6 +33,8 @@ VIRTUAL_CHUNK_BYTES = 1 * 2**20
 #: Computed (non-file) arrays up to this size are stored inline; bigger ones cannot be virtual.
 INLINE_BYTES = 4 * 2**20
 _CF_KEYS = ("scale_factor", "add_offset", "missing_value")
+_MAX_ROW_BYTES = 8 * 2**20  # one row of the slowest free axis is a chunk up to this size
+_MIN_RUN_BYTES = 64  # below this, a reference per run costs more than the data it points to
 
 
 def read_product_references(product: Product, prefix: str = "") -> dict[str, Any]:
@@ -113,6 +115,13 @@ def _file_chunks(path: str, disk: DiskArray) -> tuple[tuple[int, ...], tuple[int
     fixed = {"band": disk.band} if disk.band is not None else {}
     shape = layout.storage_shape
     chunk = _record_chunk(shape, [d in fixed for d in layout.storage_dims], layout.dtype.itemsize)
+    if prod(chunk) * layout.dtype.itemsize < _MIN_RUN_BYTES:
+        raise CrismError(
+            disk.source.url, "storage order", layout.storage_dims,
+            f"a variable stored in runs of at least {_MIN_RUN_BYTES} bytes (one band of this "
+            f"{'x'.join(layout.storage_dims)} file is strided: {prod(chunk) * layout.dtype.itemsize}-byte runs)",
+            "reference the whole cube's variable instead, or convert to Zarr",
+        )
     free = [i for i, d in enumerate(layout.storage_dims) if d not in fixed]
     counts = [shape[i] // chunk[i] for i in free]
     grid = np.indices(counts).reshape(len(free), -1).T if counts else np.zeros((1, 0), dtype=int)
@@ -133,15 +142,27 @@ def _file_chunks(path: str, disk: DiskArray) -> tuple[tuple[int, ...], tuple[int
 
 
 def _record_chunk(shape: tuple[int, ...], fixed: list[bool], itemsize: int) -> list[int]:
-    """The largest contiguous block: the trailing free axes whole, a divisor of the next one's length."""
+    """The largest contiguous block within :data:`VIRTUAL_CHUNK_BYTES`.
+
+    The trailing free axes are whole; the first of them is cut to a divisor of its length (at
+    least one row: a BIL line of a full-size TRDR, 1.1 MB, stays one chunk, so a spectrum is one
+    request); only when one row exceeds :data:`_MAX_ROW_BYTES` (a big band plane of a BSQ cube)
+    is the next axis cut.
+    """
     start = len(shape)
     while start > 0 and not fixed[start - 1]:
         start -= 1
     chunk = [1] * len(shape)
     chunk[start:] = shape[start:]
-    if start < len(shape):
-        record = prod(shape[start + 1:]) * itemsize
-        chunk[start] = max((k for k in _divisors(shape[start]) if k * record <= VIRTUAL_CHUNK_BYTES), default=1)
+    for axis in range(start, len(shape)):
+        rest = prod(shape[axis + 1:]) * itemsize
+        fitting = [k for k in _divisors(shape[axis]) if k * rest <= VIRTUAL_CHUNK_BYTES]
+        if not fitting and axis == start and rest <= _MAX_ROW_BYTES:
+            fitting = [1]
+        if fitting:
+            chunk[axis] = max(fitting)
+            break
+        chunk[axis] = 1
     return chunk
 
 
