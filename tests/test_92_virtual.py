@@ -150,3 +150,26 @@ def test_ddr_backplanes_are_referenced_band_by_band(volumes: dict[str, Path], tm
     layout = read_product(str(label))[0].variables[name].data.layout  # type: ignore[attr-defined]
     runs = [source.sizes["line"], source.sizes["sample"]] if layout.storage_dims[0] == "band" else [1, source.sizes["sample"]]
     assert json.loads(refs[f"{name}/.zarray"])["chunks"] == runs  # BSQ: the band's plane; BIL: one line of it
+
+
+def test_an_icechunk_repository_reads_every_product_in_the_backend_order_without_a_copy(tmp_path: Path) -> None:
+    from xarray_crism.icechunk_refs import open_icechunk
+
+    sources = [*TRDRS, *RADS]
+    report = write_references(sources, tmp_path / "all.icechunk")
+    assert report.ok and report.count("converted") == len(sources), report.summary()
+    for path in sources:
+        stored = open_icechunk(str(tmp_path / "all.icechunk"), path.stem.upper())
+        source = xr.open_dataset(path, engine="crism")
+        xr.testing.assert_identical(stored.load(), source.load())  # (band, line, sample): the transpose codec
+    repo_bytes = sum(p.stat().st_size for p in (tmp_path / "all.icechunk").rglob("*") if p.is_file())
+    data_bytes = sum(p.with_suffix(".img").stat().st_size for p in TRDRS) + sum(p.stat().st_size for p in RADS)
+    assert repo_bytes < data_bytes / 10  # references and small coordinates, not the data
+
+
+def test_an_icechunk_repository_refuses_remote_sources(big_cube: tuple[Path, np.ndarray], tmp_path: Path) -> None:
+    root, _ = big_cube
+    with RangeServer(root) as server:
+        report = write_references(f"{server.url}/frt0001458f_01_if156l_trr3.lbl", tmp_path / "r.icechunk")
+    assert not report.ok and "drops the port" in report.summary()
+    assert not (tmp_path / "r.icechunk").exists()

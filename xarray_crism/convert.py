@@ -181,12 +181,12 @@ def read_job_groups(job: Job) -> dict[str, xr.Dataset]:
     groups = open_crism_groups(
         job.url, mask_and_scale=False, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options,
     )
-    return {path.strip("/"): _with_masked_constants(ds) for path, ds in groups.items()}
+    return {path.strip("/"): with_masked_constants(ds) for path, ds in groups.items()}
 
 
 def open_job(job: Job) -> xr.Dataset:
     """The product of a job as a lazy, undecoded Dataset."""
-    return _with_masked_constants(build_dataset(read_job_product(job)))
+    return with_masked_constants(build_dataset(read_job_product(job)))
 
 
 def read_job_product(job: Job) -> Product:
@@ -196,8 +196,8 @@ def read_job_product(job: Job) -> Product:
     )
 
 
-def _with_masked_constants(ds: xr.Dataset) -> xr.Dataset:
-    """List several masked constants as the backend's decoding does, so decoded attributes match it."""
+def with_masked_constants(ds: xr.Dataset) -> xr.Dataset:
+    """(Undecoded Datasets) list several masked constants as the backend's decoding does, so decoded attributes match it."""
     for var in ds.variables.values():
         if "missing_value" in var.attrs:
             var.attrs["masked_constants"] = [v.item() for v in np.ravel(var.attrs["missing_value"])]

@@ -6,7 +6,9 @@ then reads the archive as Zarr in place. One product is the root group; a list o
 one group per product (open them with ``xr.open_zarr("reference://", group=PRODUCT_ID,
 consolidated=True, storage_options={"fo": target})`` or all at once with ``xr.open_datatree``:
 each group carries consolidated metadata, which zarr needs to find a subgroup's arrays in
-references). A target ending in ``.parquet`` or ``.parq`` is written as kerchunk parquet
+references). A target ending in ``.icechunk`` becomes a virtual Icechunk repository (Zarr v3, the
+backend's dimension order: :mod:`xarray_crism.icechunk_refs`). A target ending in ``.parquet`` or
+``.parq`` is written as kerchunk parquet
 reference stores (for catalogs of many products): one store per product, ``<target>/<PRODUCT_ID>``
 (kerchunk's parquet stores hold one group), or the target itself for one product; each opens
 with ``engine="kerchunk"``. Anything else is written as one JSON file.
@@ -56,6 +58,8 @@ def write_references(
                 "products referenced as they are in their files (bayer='raw', no product_set)",
                 "split Bayer planes are computed, not stored: convert them to Zarr instead",
             )
+    if store.root.lower().endswith(".icechunk"):
+        return _write_icechunk_report(store, jobs, started)
     parquet = store.root.lower().endswith(_PARQUET)
     by_product: dict[str, dict[str, Any]] = {}
     report = ConversionReport(store.url(store.root))
@@ -69,6 +73,34 @@ def write_references(
         report.results.append(JobResult(job.name, job.url, "converted", "", time.perf_counter() - t0))
     if by_product:
         _write(store, by_product, parquet, record_size)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_icechunk_report(store: Store, jobs: list[Any], started: float) -> ConversionReport:
+    """An Icechunk repository (local directory) of every product that opens; failures are reported."""
+    from .icechunk_refs import check_sources, write_icechunk
+
+    if not store.is_local:
+        raise CrismError(store.url(store.root), "target", store.url(store.root), "a local directory (Icechunk output)")
+    products, report = {}, ConversionReport(store.url(store.root))
+    for job in jobs:
+        try:
+            product = read_job_product(job)
+            check_sources(product)
+        except Exception as err:  # one product's failure must not stop the others
+            report.results.append(JobResult(job.name, job.url, "failed", describe_error(err)))
+            continue
+        products[job.name] = product
+    if products:
+        partial = f"{store.root}.partial-{uuid.uuid4().hex[:8]}"
+        try:
+            write_icechunk(products, partial)
+            remove(store, store.root)
+            os.replace(partial, store.root)
+        finally:
+            remove(store, partial)
+        report.results += [JobResult(j.name, j.url, "converted") for j in jobs if j.name in products]
     report.seconds = time.perf_counter() - started
     return report
 

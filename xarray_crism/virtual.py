@@ -18,6 +18,7 @@ length]`` in its data file. The references are Zarr format 2 (what ``engine="ker
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from math import prod
 from typing import Any
 
@@ -26,7 +27,10 @@ import numpy as np
 from .errors import CrismError
 from .model import DiskArray, LazyArray, Product, RenamedArray, Variable
 
-__all__ = ["INLINE_BYTES", "VIRTUAL_CHUNK_BYTES", "build_array_references", "build_consolidated", "read_product_references"]
+__all__ = [
+    "INLINE_BYTES", "VIRTUAL_CHUNK_BYTES", "FileChunks", "build_array_references", "build_consolidated", "build_file_chunks",
+    "read_product_references", "unwrap_disk_array",
+]
 
 #: A chunk of whole file records stays within this many bytes (at least one record).
 VIRTUAL_CHUNK_BYTES = 1 * 2**20
@@ -80,7 +84,7 @@ def build_array_references(
     path: str, var: Variable, dims: tuple[str, ...], attrs: dict[str, Any], label: str
 ) -> dict[str, Any]:
     """``.zarray``, ``.zattrs`` and one reference per chunk of ``var`` at ``path``."""
-    disk, rename = _unwrap(var.data)
+    disk, rename = unwrap_disk_array(var.data)
     fill = var.encoding.get("_FillValue")
     if disk is None:
         shape, chunks, dtype, keys = _inline(path, var, label)
@@ -94,23 +98,41 @@ def build_array_references(
     return {f"{path}/.zarray": _json(zarray), f"{path}/.zattrs": _json(zattrs), **keys}
 
 
-def _unwrap(array: LazyArray) -> tuple[DiskArray | None, dict[str, str]]:
-    """The file array under renames (map products' ``y``/``x``), and the renaming."""
+def unwrap_disk_array(array: LazyArray) -> tuple[DiskArray | None, dict[str, str]]:
+    """The file array under renames (map products' ``y``/``x``), and the renaming (file dim -> variable dim)."""
     if isinstance(array, RenamedArray):
-        inner, rename = _unwrap(array.array)
+        inner, rename = unwrap_disk_array(array.array)
         return inner, {**rename, **dict(zip(array.array.dims, array.dims, strict=True))}
     return (array, {}) if isinstance(array, DiskArray) else (None, {})
 
 
 def _dims_of(array: LazyArray) -> tuple[str, ...]:
     """Dimensions of the virtual array: storage order for file arrays, the array's own otherwise."""
-    disk, _ = _unwrap(array)
+    disk, _ = unwrap_disk_array(array)
     if disk is None:
         return array.dims
     return tuple(d for d in disk.layout.storage_dims if not (disk.band is not None and d == "band"))
 
 
-def _file_chunks(path: str, disk: DiskArray) -> tuple[tuple[int, ...], tuple[int, ...], np.dtype, dict[str, Any]]:
+@dataclass(frozen=True)
+class FileChunks:
+    """The chunks of a file array, in its storage order (fixed axes left out).
+
+    ``grid`` holds one row of chunk indices per chunk, ``offsets`` the byte offset of each;
+    every chunk is ``length`` bytes of ``url``.
+    """
+
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    chunks: tuple[int, ...]
+    grid: np.ndarray
+    offsets: np.ndarray
+    length: int
+    url: str
+
+
+def build_file_chunks(disk: DiskArray) -> FileChunks:
+    """The contiguous chunks of ``disk`` (whole records, :func:`_record_chunk`) and their byte offsets."""
     layout = disk.layout
     fixed = {"band": disk.band} if disk.band is not None else {}
     shape = layout.storage_shape
@@ -132,13 +154,19 @@ def _file_chunks(path: str, disk: DiskArray) -> tuple[tuple[int, ...], tuple[int
         if d in fixed:
             starts[:, i] = fixed[d]
     offsets = layout.offset + np.ravel_multi_index(tuple(starts.T), shape) * layout.dtype.itemsize
-    length = prod(chunk) * layout.dtype.itemsize
-    url = disk.source.url
+    return FileChunks(
+        tuple(layout.storage_dims[i] for i in free), tuple(shape[i] for i in free), tuple(chunk[i] for i in free),
+        grid, np.asarray(offsets), prod(chunk) * layout.dtype.itemsize, disk.source.url,
+    )
+
+
+def _file_chunks(path: str, disk: DiskArray) -> tuple[tuple[int, ...], tuple[int, ...], np.dtype, dict[str, Any]]:
+    c = build_file_chunks(disk)
     keys = {
-        f"{path}/{'.'.join(map(str, index))}": [url, int(offset), length]
-        for index, offset in zip(grid.tolist(), np.asarray(offsets).tolist(), strict=True)
+        f"{path}/{'.'.join(map(str, index))}": [c.url, int(offset), c.length]
+        for index, offset in zip(c.grid.tolist(), c.offsets.tolist(), strict=True)
     }
-    return tuple(shape[i] for i in free), tuple(chunk[i] for i in free), layout.dtype, keys
+    return c.shape, c.chunks, disk.layout.dtype, keys
 
 
 def _record_chunk(shape: tuple[int, ...], fixed: list[bool], itemsize: int) -> list[int]:
