@@ -37,7 +37,7 @@ from .stores import RECORD_KEY, Store, build_zarr_store, publish, read_record, r
 from .zarr_layout import COMPRESSOR, build_chunking
 
 __all__ = [
-    "Job", "JobResult", "build_encoding", "check_mode", "convert_job", "describe_error", "open_job", "quiet_zarr",
+    "Job", "JobResult", "build_encoding", "check_mode", "convert_job", "describe_error", "quiet_zarr",
     "read_job_groups", "read_job_product",
 ]
 
@@ -102,19 +102,21 @@ def _convert(
     job: Job, store: Store, *, mode: str, checksums: bool, verify: bool, scheduler: str | None,
 ) -> tuple[str, list[str]]:
     if not _prepare_target(job, store, mode):
-        return "skipped", verify_job(job, store, store.final(job.name)) if verify else []
-    groups = read_job_groups(job)
-    facts = read_file_facts(_job_sources(job), checksums=checksums)
+        return "skipped", verify_job(read_job_groups(job), store, store.final(job.name)) if verify else []
+    product = read_job_product(job)  # opened once: written, checksummed and verified from the same model
+    groups = read_job_groups(job, product)
+    facts = read_file_facts(_job_sources(job, product), checksums=checksums)
     from . import __version__
 
-    groups[""].attrs[RECORD_KEY] = build_record(job.url, job.options, facts, __version__)
+    record = build_record(job.url, job.options, facts, __version__)
+    written = {**groups, "": groups[""].assign_attrs({RECORD_KEY: record})}
     target = store.url(store.partial(job.name))
     with quiet_zarr():
-        for path, ds in sorted(groups.items(), key=lambda item: item[0] != ""):
+        for path, ds in sorted(written.items(), key=lambda item: item[0] != ""):
             _write_group(ds, target, path, store.storage_options, scheduler)
         if len(groups) > 1:
-            zarr.consolidate_metadata(build_zarr_store(store, target), zarr_format=3)
-    differences = verify_job(job, store, store.partial(job.name)) if verify else []
+            zarr.consolidate_metadata(build_zarr_store(store, store.partial(job.name)), zarr_format=3)
+    differences = verify_job(groups, store, store.partial(job.name)) if verify else []
     if differences:
         remove(store, store.partial(job.name))
         return "failed", differences
@@ -172,21 +174,19 @@ def _has_content(store: Store, final: str, name: str) -> bool:
     return bool(store.fs.exists(final) and store.fs.ls(final))
 
 
-def read_job_groups(job: Job) -> dict[str, xr.Dataset]:
-    """The job's Datasets by group path, undecoded (values as stored): ``{"": product}`` or a set's groups."""
+def read_job_groups(job: Job, product: Product | None = None) -> dict[str, xr.Dataset]:
+    """The job's Datasets by group path, undecoded (values as stored): ``{"": product}`` or a set's groups.
+
+    ``product`` is the job's product already read (:func:`read_job_product`), for a single product.
+    """
     if not job.product_set:
-        return {"": open_job(job)}
+        return {"": with_masked_constants(build_dataset(product or read_job_product(job)))}
     from .tree import open_crism_groups
 
     groups = open_crism_groups(
         job.url, mask_and_scale=False, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options,
     )
     return {path.strip("/"): with_masked_constants(ds) for path, ds in groups.items()}
-
-
-def open_job(job: Job) -> xr.Dataset:
-    """The product of a job as a lazy, undecoded Dataset."""
-    return with_masked_constants(build_dataset(read_job_product(job)))
 
 
 def read_job_product(job: Job) -> Product:
@@ -204,9 +204,8 @@ def with_masked_constants(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def _job_sources(job: Job) -> list[Source]:
+def _job_sources(job: Job, product: Product) -> list[Source]:
     """The files a job reads: the product's (with its DDR), and for a set every member's and table."""
-    product = read_job_product(job)
     sources = find_source_files(product)
     if job.product_set:
         _, finder = read_product(job.url, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options)
@@ -247,8 +246,8 @@ def _write_group(ds: xr.Dataset, target: str, path: str, storage_options: dict[s
     delayed.compute(scheduler=scheduler)  # type: ignore[no-untyped-call]
 
 
-def verify_job(job: Job, store: Store, path: str) -> list[str]:
-    """Compare every shard (or chunk) of the product written at ``path`` with the source, bit for bit."""
+def verify_job(groups: dict[str, xr.Dataset], store: Store, path: str) -> list[str]:
+    """Compare every shard (or chunk) of the product written at ``path`` with its source groups, bit for bit."""
     from .verify import compare_groups
 
-    return compare_groups(read_job_groups(job), store.url(path), store.storage_options)
+    return compare_groups(groups, store.url(path), store.storage_options)

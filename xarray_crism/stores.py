@@ -75,13 +75,12 @@ def open_store(url: str | os.PathLike[str], storage_options: dict[str, Any] | No
 
 
 def build_zarr_store(store: Store, path: str) -> Any:
-    """A zarr store object for ``path`` (a path of this store's filesystem, or its URL)."""
+    """A zarr store object for ``path`` (a path of this store's filesystem)."""
     import zarr
 
     if store.is_local:
         return zarr.storage.LocalStore(path)
-    url = path if "://" in path else store.url(path)
-    return zarr.storage.FsspecStore.from_url(url, storage_options=store.storage_options)
+    return zarr.storage.FsspecStore.from_url(store.url(path), storage_options=store.storage_options)
 
 
 def read_record(store: Store, name: str) -> dict[str, Any] | None:
