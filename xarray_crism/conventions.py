@@ -21,7 +21,7 @@ from .pds3 import BasedInteger
 
 __all__ = [
     "DDR_BANDS", "DROPPED_BANDS", "LABEL_ATTRIBUTES", "MASKED_CONSTANTS", "STRUCTURAL_IMAGE_KEYWORDS", "UNITS",
-    "band_variable", "build_cf_encoding", "cf_units", "slug",
+    "band_variable", "build_cf_encoding", "build_masked_constants", "cf_units", "slug",
 ]
 
 #: BAND_NAME (upper case, white space collapsed) -> (variable, units, long_name).
@@ -104,6 +104,11 @@ LABEL_ATTRIBUTES: dict[str, str] = {
     "SOFTWARE_NAME": "software_name",
     "SOFTWARE_VERSION_ID": "software_version_id",
 }
+
+
+def build_masked_constants(missing_value: Any) -> list[Any]:
+    """``attrs["masked_constants"]``: every constant of a ``missing_value`` (one or several), as Python numbers."""
+    return [v.item() for v in np.ravel(missing_value)]
 
 
 def slug(name: str) -> str:

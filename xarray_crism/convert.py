@@ -20,12 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import xarray as xr
 import zarr
 from zarr.codecs import BloscCodec
 
 from .build import read_product
+from .conventions import build_masked_constants
 from .dataset import build_dataset
 from .errors import CrismError, StoreExistsError
 from .model import Product
@@ -200,7 +200,7 @@ def with_masked_constants(ds: xr.Dataset) -> xr.Dataset:
     """(Undecoded Datasets) list several masked constants as the backend's decoding does, so decoded attributes match it."""
     for var in ds.variables.values():
         if "missing_value" in var.attrs:
-            var.attrs["masked_constants"] = [v.item() for v in np.ravel(var.attrs["missing_value"])]
+            var.attrs["masked_constants"] = build_masked_constants(var.attrs["missing_value"])
     return ds
 
 

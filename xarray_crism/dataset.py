@@ -6,11 +6,11 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
 import xarray as xr
 from xarray.core import indexing
 
 from .arrays import CrismBackendArray
+from .conventions import build_masked_constants
 from .model import Product, Variable
 from .sidecars import open_product
 
@@ -66,5 +66,5 @@ def decode_dataset(ds: xr.Dataset, mask_and_scale: bool) -> xr.Dataset:
     if mask_and_scale:
         for var in decoded.variables.values():
             if "missing_value" in var.encoding:
-                var.attrs["masked_constants"] = [v.item() for v in np.ravel(var.encoding.pop("missing_value"))]
+                var.attrs["masked_constants"] = build_masked_constants(var.encoding.pop("missing_value"))
     return decoded

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .conventions import build_masked_constants
 from .errors import CrismError
 from .model import DiskArray, LazyArray, Product, RenamedArray, Variable
 
@@ -57,7 +58,7 @@ def read_product_references(product: Product, prefix: str = "") -> dict[str, Any
         if related:
             attrs["coordinates"] = " ".join(related)
         if "missing_value" in attrs:
-            attrs["masked_constants"] = np.ravel(attrs["missing_value"]).tolist()
+            attrs["masked_constants"] = build_masked_constants(attrs["missing_value"])
         refs.update(build_array_references(_key(prefix, name), var, dims, attrs, product.source.url))
     refs[_key(prefix, ".zmetadata")] = build_consolidated(refs, prefix)
     return refs
