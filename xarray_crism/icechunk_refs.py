@@ -104,10 +104,11 @@ def _write_product(store: Any, name: str, product: Product) -> None:
             store.set_virtual_ref(f"{prefix}{var_name}/c/{key}", location, offset=int(offset), length=length)
 
 
-def check_sources(product: Product) -> None:
-    """Refuse (``CrismError``) a product whose data files Icechunk cannot reference faithfully."""
+def check_sources(product: Product) -> Product:
+    """``product``, if Icechunk can reference its data files faithfully; else ``CrismError``."""
     for url in _urls(product):
         _prefix(url)
+    return product
 
 
 def _urls(product: Product) -> set[str]:

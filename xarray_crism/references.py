@@ -22,17 +22,20 @@ import json
 import os
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .conversion import ConversionReport, build_jobs
-from .convert import JobResult, check_mode, describe_error, read_job_product
+from .convert import Job, JobResult, check_mode, describe_error, read_job_product
 from .errors import CrismError, StoreExistsError
+from .model import Product
 from .stores import Store, open_store, remove
 from .virtual import build_consolidated, read_product_references
 
 __all__ = ["write_references"]
 
 _PARQUET = (".parquet", ".parq")
+_T = TypeVar("_T")
 
 
 def write_references(
@@ -58,51 +61,38 @@ def write_references(
                 "products referenced as they are in their files (bayer='raw', no product_set)",
                 "split Bayer planes are computed, not stored: convert them to Zarr instead",
             )
-    if store.root.lower().endswith(".icechunk"):
-        return _write_icechunk_report(store, jobs, started)
-    parquet = store.root.lower().endswith(_PARQUET)
-    by_product: dict[str, dict[str, Any]] = {}
     report = ConversionReport(store.url(store.root))
+    if store.root.lower().endswith(".icechunk"):
+        from .icechunk_refs import check_sources, write_icechunk
+
+        if not store.is_local:
+            raise CrismError(store.url(store.root), "target", store.url(store.root), "a local directory (Icechunk output)")
+        products = _collect(jobs, report, lambda job, product: check_sources(product))
+        if products:
+            _replace(store, lambda partial: write_icechunk(products, partial))
+    else:
+        parquet = store.root.lower().endswith(_PARQUET)
+        by_product = _collect(
+            jobs, report, lambda job, product: read_product_references(product, prefix="" if parquet else job.name),
+        )
+        if by_product:
+            _replace(store, lambda partial: _write_refs(store, partial, by_product, parquet, record_size))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _collect(jobs: list[Job], report: ConversionReport, build: Callable[[Job, Product], _T]) -> dict[str, _T]:
+    """``build`` of every job's product; a product that fails is reported and left out."""
+    out: dict[str, _T] = {}
     for job in jobs:
         t0 = time.perf_counter()
         try:
-            by_product[job.name] = read_product_references(read_job_product(job), prefix="" if parquet else job.name)
-        except Exception as err:
+            out[job.name] = build(job, read_job_product(job))
+        except Exception as err:  # one product's failure must not stop the others
             report.results.append(JobResult(job.name, job.url, "failed", describe_error(err), time.perf_counter() - t0))
             continue
         report.results.append(JobResult(job.name, job.url, "converted", "", time.perf_counter() - t0))
-    if by_product:
-        _write(store, by_product, parquet, record_size)
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _write_icechunk_report(store: Store, jobs: list[Any], started: float) -> ConversionReport:
-    """An Icechunk repository (local directory) of every product that opens; failures are reported."""
-    from .icechunk_refs import check_sources, write_icechunk
-
-    if not store.is_local:
-        raise CrismError(store.url(store.root), "target", store.url(store.root), "a local directory (Icechunk output)")
-    products, report = {}, ConversionReport(store.url(store.root))
-    for job in jobs:
-        try:
-            product = read_job_product(job)
-            check_sources(product)
-        except Exception as err:  # one product's failure must not stop the others
-            report.results.append(JobResult(job.name, job.url, "failed", describe_error(err)))
-            continue
-        products[job.name] = product
-    if products:
-        partial = f"{store.root}.partial-{uuid.uuid4().hex[:8]}"
-        try:
-            write_icechunk(products, partial)
-            remove(store, store.root)
-            os.replace(partial, store.root)
-        finally:
-            remove(store, partial)
-        report.results += [JobResult(j.name, j.url, "converted") for j in jobs if j.name in products]
-    report.seconds = time.perf_counter() - started
-    return report
+    return out
 
 
 def _check_target(store: Store, mode: str) -> None:
@@ -114,25 +104,30 @@ def _check_target(store: Store, mode: str) -> None:
         )
 
 
-def _write(store: Store, by_product: dict[str, dict[str, Any]], parquet: bool, record_size: int) -> None:
-    """Write beside the target under a unique temporary name, then move it into place.
+def _replace(store: Store, write: Callable[[str], None]) -> None:
+    """``write`` the target beside it under a unique temporary name, then move that into place.
 
-    A JSON file replaces the target atomically on local disks (``os.replace``) and as one object
-    on object stores; a parquet directory is moved after the old one is removed (``mode="w"``).
+    A local JSON file replaces the target atomically (``os.replace``), and a JSON object on an object
+    store is one put; a directory (parquet, Icechunk) is moved after the old one is removed (``mode="w"``).
     """
     partial = f"{store.root}.partial-{uuid.uuid4().hex[:8]}"
     try:
-        if parquet:
-            _write_parquet(store, partial, by_product, record_size)
-        else:
-            _write_json(store, partial, by_product)
-        if store.is_local and not parquet:
+        write(partial)
+        if not (store.is_local and os.path.isfile(partial)):
+            remove(store, store.root)
+        if store.is_local:
             os.replace(partial, store.root)
-            return
-        remove(store, store.root)
-        store.fs.mv(partial, store.root, recursive=True)
+        else:
+            store.fs.mv(partial, store.root, recursive=True)
     finally:
         remove(store, partial)
+
+
+def _write_refs(store: Store, partial: str, by_product: dict[str, dict[str, Any]], parquet: bool, record_size: int) -> None:
+    if parquet:
+        _write_parquet(store, partial, by_product, record_size)
+    else:
+        _write_json(store, partial, by_product)
 
 
 def _write_parquet(store: Store, partial: str, by_product: dict[str, dict[str, Any]], record_size: int) -> None:
