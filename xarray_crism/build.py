@@ -24,8 +24,8 @@ import numpy as np
 from .conventions import LABEL_ATTRIBUTES, STRUCTURAL_IMAGE_KEYWORDS, band_variable, build_cf_encoding, cf_units
 from .errors import LabelSyntaxError, LabelValueError, ShapeMismatchError
 from .headers import build_vicar_image_keywords, read_label_text, read_vicar_label
-from .layouts import ArrayLayout, build_array_layout, build_image_layout
-from .model import DerivedArray, DiskArray, Memo, Product, Variable
+from .layouts import ArrayLayout, build_array_layout, build_image_layout, resolve_pointer
+from .model import DerivedArray, DiskArray, Memo, Product, RenamedArray, Variable
 from .pds3 import Block, parse_label, parse_pointer, plain
 from .products import identify_product
 from .sources import SidecarFinder, Source, open_source, read_ranges, read_size, read_text
@@ -94,6 +94,24 @@ def build_product(source: Source, text: str, finder: SidecarFinder) -> Product:
     pid, kind = identify_product(product_id, source.url)
     product = Product(source, pid, kind, label, text, attrs=_build_attrs(label, pid.__dict__, text))
     _CONTENT_BUILDERS[kind.content](product, finder)
+    return check_disjoint(product)
+
+
+def check_disjoint(product: Product) -> Product:
+    """Refuse arrays that overlap in one file: a corrupt (or hostile) label, whose values would be wrong."""
+    extents = {}
+    for var in (*product.variables.values(), *product.coords.values()):
+        data = var.data.array if isinstance(var.data, RenamedArray) else var.data
+        if isinstance(data, DiskArray):
+            extents[(data.source.path, data.layout.offset, data.layout.nbytes)] = data.source.url
+    previous: tuple[str, int, int] | None = None
+    for path, start, size in sorted(extents):
+        if previous is not None and previous[0] == path and start < previous[1] + previous[2]:
+            raise LabelValueError(
+                product.source.url, "object pointers", f"bytes {previous[1]}-{previous[1] + previous[2]} and {start}-",
+                f"arrays of {extents[(path, start, size)]} that do not overlap",
+            )
+        previous = (path, start, size)
     return product
 
 
@@ -145,9 +163,9 @@ def _complete_from_vicar(product: Product, finder: SidecarFinder, image: Block) 
     header = next((o for o in pointed_objects(product.label) if o.block.name == "IMAGE_HEADER"), None)
     if header is None or not str(header.block.get("HEADER_TYPE", "")).upper().startswith("VICAR"):
         return image
-    pointer = parse_pointer(header.pointer)
-    src = data_source(finder, pointer.filename, header.key)
-    vicar = read_vicar_label(src, pointer.byte_offset(header.record_bytes), header.block.get("BYTES"))
+    filename, offset = resolve_pointer(header.pointer, header.record_bytes, product.source.url, header.key)
+    src = data_source(finder, filename, header.key)
+    vicar = read_vicar_label(src, offset, header.block.get("BYTES"))
     found = build_vicar_image_keywords(vicar)
     log.info("%s: %s taken from the VICAR header", product.source.url, ", ".join(k for k in missing if k in found))
     return Block(image.name, image.kind, [*image.items, *((k, found[k]) for k in missing if k in found)])
@@ -220,13 +238,12 @@ def _add_band_coordinates(product: Product, finder: SidecarFinder, bands: int) -
     if rownum is None:
         return
     url = product.source.url
-    pointer = parse_pointer(rownum.pointer)
+    filename, start = resolve_pointer(rownum.pointer, rownum.record_bytes, url, rownum.key)
     rows = rownum.block.get("ROWS")
     row_bytes = rownum.block.get("ROW_BYTES")
-    if pointer.filename is None or rows != bands or not isinstance(row_bytes, int):
+    if filename is None or rows != bands or not isinstance(row_bytes, int) or row_bytes < 1:
         raise LabelValueError(url, "ROWNUM_TABLE", (rownum.pointer, rows), f"a pointer to {bands} rows with ROW_BYTES")
-    src = data_source(finder, pointer.filename, rownum.key)
-    start = pointer.byte_offset(rownum.record_bytes)
+    src = data_source(finder, filename, rownum.key)
     load = Memo(partial(_read_rownum, src, start, (rows, row_bytes), build_columns(rownum.block, url), url))
     product.coords["detector_row"] = Variable(
         DerivedArray(("band",), (bands,), np.dtype(np.int64), load),
@@ -262,7 +279,7 @@ def _add_line_tables(product: Product, finder: SidecarFinder, lines: int) -> Non
 
 def _find_table(product: Product, finder: SidecarFinder, obj: PointedObject) -> tuple[Source, list[Column]] | None:
     url = product.source.url
-    pointer = parse_pointer(obj.pointer)
+    pointer = parse_pointer(obj.pointer, url, obj.key)
     if pointer.filename is None:
         raise LabelValueError(url, obj.key, obj.pointer, "a table file name")
     source = finder.find(pointer.filename, url, obj.key)
@@ -315,7 +332,7 @@ def _build_tables(product: Product, finder: SidecarFinder) -> None:
         raise LabelValueError(url, "^TABLE", None, "a TABLE object with a pointer")
     table = _find_table(product, SidecarFinder(product.source), obj)  # the table beside its label
     if table is None:
-        raise finder.not_found(str(parse_pointer(obj.pointer).filename), url, obj.key)
+        raise finder.not_found(str(parse_pointer(obj.pointer, url, obj.key).filename), url, obj.key)
     source, columns = table
     rows_bytes = _count_rows(source, obj, url)
     rows = rows_bytes[0]

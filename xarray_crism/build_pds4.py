@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from .build import build_band_index, build_preferred_chunks, data_source
+from .build import build_band_index, build_preferred_chunks, check_disjoint, data_source
 from .conventions import MASKED_CONSTANTS, build_cf_encoding, cf_units, slug
 from .errors import LabelValueError
 from .layouts import build_pds4_layout
@@ -48,7 +48,7 @@ def build_pds4_product(source: Source, text: str, finder: SidecarFinder) -> Prod
     for i, (file_name, array) in enumerate(arrays):
         _add_array(product, finder, file_name, array, first=i == 0)
     product.coords["band"] = build_band_index(product.sizes.get("band", 1))
-    return product
+    return check_disjoint(product)
 
 
 def _add_array(product: Product, finder: SidecarFinder, file_name: str, array: Pds4Array, first: bool) -> None:

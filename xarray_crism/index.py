@@ -72,7 +72,7 @@ def read_index_table(source: Source) -> tuple[Source, list[Column], tuple[int, i
     obj = next((o for o in pointed_objects(label) if o.block.name.endswith("TABLE")), None)
     if obj is None:
         raise LabelValueError(source.url, "^INDEX_TABLE", None, "a pointer to an INDEX_TABLE (or TABLE) object")
-    pointer = parse_pointer(obj.pointer)
+    pointer = parse_pointer(obj.pointer, source.url, obj.key)
     if pointer.filename is None:
         raise LabelValueError(source.url, obj.key, obj.pointer, "the name of the .TAB file")
     table = SidecarFinder(source).require(pointer.filename, source.url, obj.key, local=True)

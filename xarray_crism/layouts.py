@@ -21,6 +21,7 @@ from .sources import check_plain_name
 
 __all__ = ["CANONICAL_DIMS", "ArrayLayout", "build_array_layout", "build_dtype", "build_image_layout", "build_pds4_layout"]
 
+#: Dims of an image as readers return it, whatever its storage order.
 CANONICAL_DIMS = ("band", "line", "sample")
 
 #: PDS3 SAMPLE_TYPE / DATA_TYPE -> (byte order, numpy kind).
@@ -124,7 +125,7 @@ def build_image_layout(
     image: Block, pointer_value: object, record_bytes: int | None, label: str, pointer_key: str = "^IMAGE"
 ) -> ArrayLayout:
     """Layout of a PDS3 ``IMAGE`` object (bands optional) pointed to by ``pointer_value``."""
-    filename, offset = _resolve_pointer(pointer_value, record_bytes, label, pointer_key, image)
+    filename, offset = resolve_pointer(pointer_value, record_bytes, label, pointer_key)
     for keyword in _ZERO_KEYWORDS:
         if _count(image, keyword, label, default=0) != 0:
             raise LabelValueError(label, keyword, image.get(keyword), "0 (prefix/suffix bytes are not supported)")
@@ -146,7 +147,7 @@ def build_array_layout(
     array: Block, pointer_value: object, record_bytes: int | None, label: str, pointer_key: str
 ) -> ArrayLayout:
     """Layout of a PDS3 ``ARRAY`` object whose ``ELEMENT`` is a scalar (ADR look-up tables)."""
-    filename, offset = _resolve_pointer(pointer_value, record_bytes, label, pointer_key, array)
+    filename, offset = resolve_pointer(pointer_value, record_bytes, label, pointer_key)
     axes = _count(array, "AXES", label)
     items = array.get("AXIS_ITEMS")
     items = items if isinstance(items, list) else [items]
@@ -183,16 +184,18 @@ def build_pds4_layout(array: Pds4Array, filename: str, label: str) -> ArrayLayou
     return ArrayLayout(name, array.offset, np.dtype(PDS4_DATA_TYPES[array.data_type]), dims, shape, out_dims)
 
 
-def _resolve_pointer(
-    value: object, record_bytes: int | None, label: str, key: str, obj: Block
-) -> tuple[str | None, int]:
+MAX_OFFSET = 2**50  # bytes: a petabyte, far beyond any archive file, and far from int64 overflow
+
+
+def resolve_pointer(value: object, record_bytes: object, label: str, key: str) -> tuple[str | None, int]:
+    """(plain file name or None for the label's own file, 0-based byte offset) of a ``^OBJECT`` pointer."""
+    pointer: Pointer = parse_pointer(value, label, key)
     try:
-        pointer: Pointer = parse_pointer(value)
         offset = pointer.byte_offset(record_bytes)
     except ValueError as err:
         raise LabelValueError(label, key, value, f"a PDS3 pointer ({err})") from None
-    if offset < 0:
-        raise LabelValueError(label, key, value, "a start record or byte of 1 or more")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise LabelValueError(label, key, value, f"a byte offset from 0 to {MAX_OFFSET} (RECORD_BYTES = {record_bytes!r})")
     if pointer.filename is None:
         return None, offset
     return check_plain_name(pointer.filename, label, key), offset

@@ -110,7 +110,10 @@ def attach_filter_coordinates(product: Product, bayer: str = "raw") -> None:
         wavelengths = _odl_wavelengths(product.label)
     product.attrs["eye"] = EYES[str(product.product_id.sensor)]
     number = _filter_number(product)
-    variable = product.variables[str(product.kind.variable)]
+    variable = product.variables.get(str(product.kind.variable))
+    if variable is None:
+        images = sorted(product.variables)
+        raise LabelValueError(product.source.url, "^IMAGE", images, "exactly one IMAGE object in a Mastcam-Z product")
     raw = _is_raw_bayer(product.attrs) and number == 0
     if raw and bayer == "split":
         variable.data = _split(product, variable)

@@ -21,11 +21,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, NoReturn
 
-from .errors import LabelSyntaxError
+from .errors import LabelSyntaxError, LabelValueError
 
 __all__ = ["BasedInteger", "Block", "LabelSet", "Pointer", "Quantity", "parse_label", "parse_pointer", "plain"]
 
 MAX_LABEL_CHARS = 10 * 1024 * 1024
+MAX_POINTER_START = 2**40  # records or bytes: beyond any file of the archives, and far from int64 overflow
 
 _TOKEN = re.compile(
     r"""
@@ -107,17 +108,27 @@ class Pointer(NamedTuple):
     start: int
     in_bytes: bool
 
-    def byte_offset(self, record_bytes: int | None) -> int:
+    def byte_offset(self, record_bytes: object) -> int:
         """The 0-based byte offset of the object, given the file's RECORD_BYTES."""
         if self.in_bytes or self.start == 1:
             return self.start - 1
-        if record_bytes is None:
-            raise ValueError("RECORD_BYTES is needed for a pointer counted in records")
+        if not isinstance(record_bytes, int) or record_bytes < 1:
+            raise ValueError(f"a positive integer RECORD_BYTES for a pointer counted in records, not {record_bytes!r}")
         return (self.start - 1) * record_bytes
 
 
-def parse_pointer(value: Any) -> Pointer:
-    """Interpret the value of a ``^OBJECT`` keyword (every form of PDS3 Standards 5.3.3)."""
+def parse_pointer(value: Any, label: str = "<label>", key: str = "^POINTER") -> Pointer:
+    """Interpret the value of a ``^OBJECT`` keyword (every form of PDS3 Standards 5.3.3).
+
+    Raises :class:`LabelValueError` (naming ``label`` and ``key``) for anything else.
+    """
+    try:
+        return _parse_pointer(value)
+    except ValueError as err:
+        raise LabelValueError(label, key, value, f"a PDS3 pointer ({err})") from None
+
+
+def _parse_pointer(value: Any) -> Pointer:
     if isinstance(value, list) and len(value) == 2:
         name, location = value
         start, in_bytes = _parse_location(location)
@@ -134,10 +145,16 @@ def _parse_location(location: Any) -> tuple[int, bool]:
     if isinstance(location, Quantity):
         if location.units.strip().upper() != "BYTES" or not isinstance(location.value, int):
             raise ValueError(f"pointer offsets are records or <BYTES>, not {location!r}")
-        return location.value, True
+        return _checked_start(location.value), True
     if isinstance(location, int):
-        return location, False
+        return _checked_start(location), False
     raise ValueError(f"pointer offset is not an integer: {location!r}")
+
+
+def _checked_start(start: int) -> int:
+    if not 1 <= start <= MAX_POINTER_START:
+        raise ValueError(f"a start record or byte from 1 to {MAX_POINTER_START}, not {start}")
+    return start
 
 
 def plain(value: Any) -> Any:

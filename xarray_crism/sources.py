@@ -32,13 +32,15 @@ from fsspec.implementations.local import LocalFileSystem
 from .errors import CrismError, RemoteReadError, SidecarNotFoundError, TruncatedFileError, UnsafePathError
 
 __all__ = [
-    "SidecarFinder", "Source", "check_plain_name", "open_source", "read_exists", "read_listing", "read_ranges", "read_size",
-    "read_text",
+    "SidecarFinder", "Source", "check_confined", "check_plain_name", "check_relative_path", "open_source", "read_exists",
+    "read_listing", "read_ranges", "read_size", "read_text",
 ]
 
+#: Largest file read whole as a label (10 MiB); a bigger one raises :class:`TruncatedFileError`.
 MAX_LABEL_BYTES = 10 * 1024 * 1024
 #: Attempts per remote request (the first one and its retries), and the first wait between them.
 MAX_ATTEMPTS = 4
+#: The first wait between attempts, in seconds (doubled after each, with up to 25% jitter).
 BACKOFF_SECONDS = 0.2
 logger = logging.getLogger("xarray_crism")
 _T = TypeVar("_T")
@@ -91,6 +93,30 @@ def check_plain_name(name: str, label: str, keyword: str) -> str:
             "Pointers and sidecar names may not hold directories, '..' or URLs",
         )
     return name
+
+
+def check_relative_path(path: str, label: str, keyword: str) -> str:
+    """Refuse a relative path (``a/b/c.lbl``) that could leave its root: ``..``, ``~``, URLs, backslashes."""
+    parts = path.split("/")
+    if not path or any(not part or _UNSAFE_NAME.search(part) for part in parts):
+        raise UnsafePathError(
+            label, keyword, path, "a relative path inside the volume (no '..', '~', URLs or backslashes)",
+            "Index rows may only name files inside their volume",
+        )
+    return path
+
+
+def check_confined(source: Source, roots: Sequence[str], label: str, keyword: str) -> Source:
+    """Refuse a local file whose real path (symbolic links resolved) is outside every one of ``roots``."""
+    if not isinstance(source.fs, LocalFileSystem):
+        return source
+    real = os.path.realpath(source.path)
+    if not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in map(os.path.realpath, roots)):
+        raise UnsafePathError(
+            label, keyword, source.path, f"a file inside {' or '.join(roots)} (it resolves to {real})",
+            "Symbolic links may not lead out of the product's directory or volume",
+        )
+    return source
 
 
 def read_text(source: Source) -> str:
@@ -266,7 +292,8 @@ class SidecarFinder:
         for fs, directory in places[:1] if local else places:
             found = self._lookup(fs, directory, name)
             if found is not None:
-                return Source(fs, found)
+                roots = [directory, os.path.dirname(os.path.realpath(self.product.path))]
+                return check_confined(Source(fs, found), roots, label, keyword)
         return None
 
     def require(self, name: str, label: str, keyword: str, *, local: bool = False) -> Source:

@@ -50,6 +50,7 @@ _ASCII_KINDS = {
     "TIME": "str",
 }
 _MISSING = (b"N/A", b"NULL", b"UNK", b"")
+MAX_ITEMS = 65536  # items of one COLUMN: a bound on the columns a label can make the reader build
 _BLOCK_ROWS = 2048  # rows of records copied at a time by extract_fields: a block stays in cache
 _SAMPLE_ROWS = 1024  # rows sampled to tell whether deduplicating a column pays
 _HASH = np.uint64(0x9E3779B97F4A7C15)
@@ -83,10 +84,12 @@ def build_columns(table: Block, label: str) -> list[Column]:
         common = {
             "data_type": str(block.get("DATA_TYPE", "")).upper(),
             "unit": _text(block.get("UNIT")),
-            "bit_mask": block.get("BIT_MASK") if isinstance(block.get("BIT_MASK"), int) else None,
+            "bit_mask": _bit_mask(block, width, label),
             "description": _text(block.get("DESCRIPTION")),
         }
         if isinstance(items, int) and items > 1:
+            if items > MAX_ITEMS:
+                raise LabelValueError(label, f"{name}: ITEMS", items, f"at most {MAX_ITEMS} items in a column")
             item_bytes = _positive(block, "ITEM_BYTES", label)
             step = block.get("ITEM_OFFSET", item_bytes)
             columns += [
@@ -382,6 +385,16 @@ def _positive(block: Block, keyword: str, label: str) -> int:
     if not isinstance(value, int) or value < 1:
         raise LabelValueError(label, keyword, value, "a positive integer")
     return value
+
+
+def _bit_mask(block: Block, width: int, label: str) -> int | None:
+    """The column's BIT_MASK, which must fit in its BYTES (None when absent or not an integer)."""
+    mask = block.get("BIT_MASK")
+    if not isinstance(mask, int):
+        return None
+    if not 0 <= mask < 2 ** (8 * width):
+        raise LabelValueError(label, "BIT_MASK", mask, f"a mask of at most {8 * width} bits (BYTES = {width})")
+    return mask
 
 
 def _text(value: object) -> str | None:

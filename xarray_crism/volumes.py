@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import LabelValueError, QueryError, SidecarNotFoundError
-from .sources import Source, open_source, read_exists, read_listing
+from .sources import Source, check_relative_path, open_source, read_exists, read_listing
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,6 +52,7 @@ class Volume:
     def product_url(self, spec: str) -> str:
         """The URL of the label of the product the index lists at ``spec`` (the file itself if attached)."""
         path = build_label_path(spec, self.path_case, detached=self.detached_labels)
+        check_relative_path(path, str(self.index.attrs.get("label", self.root.url)), "FILE_SPECIFICATION_NAME")
         return Source(self.root.fs, posixpath.join(self.root.path, path)).url
 
 
@@ -65,9 +66,20 @@ def read_volume(
     index, root, detached = _read_any_index(source, storage_options)
     if detached:
         index = select_volume_rows(index, root)
+    check_index_paths(index, str(index.attrs.get("label", source.url)))
     index.attrs["volume_root"] = root.url
     volume = Volume(root, index, path_case, detached)
     return volume if path_case != "auto" else Volume(root, index, _probe_case(volume), detached)
+
+
+def check_index_paths(index: pd.DataFrame, label: str) -> None:
+    """Refuse an index whose ``FILE_SPECIFICATION_NAME`` leaves its volume (``..``, ``~``, URLs, backslashes)."""
+    if "FILE_SPECIFICATION_NAME" not in index:
+        return
+    specs = index["FILE_SPECIFICATION_NAME"].astype(str)
+    bad = specs[specs.str.contains(r"(?:^|/)\s*(?:\.\.?|~[^/]*)\s*(?:/|$)|[:\\\x00]", regex=True)]
+    if len(bad):
+        check_relative_path(build_label_path(bad.iloc[0], "as-is", detached=False), label, "FILE_SPECIFICATION_NAME")
 
 
 def select_volume_rows(index: pd.DataFrame, root: Source) -> pd.DataFrame:
