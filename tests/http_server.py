@@ -1,8 +1,8 @@
 """A real HTTP server on loopback with Range support (and a mode that ignores Range).
 
 It counts the body bytes it sends, so tests can check how much a read transfers, and it can be
-told to misbehave on the next GET requests of files: answer with an HTTP error status, or drop the
-connection half-way through the body (``faults``).
+told to misbehave on the next GET requests of files: answer with an HTTP error status, drop the
+connection half-way through the body or before answering, or send half the range asked (``faults``).
 """
 
 from __future__ import annotations
@@ -62,6 +62,12 @@ class _Handler(SimpleHTTPRequestHandler):
         fault = self.server.next_fault()
         if fault in (None, "ok"):
             return False
+        if fault == "reset":  # the connection closes before any answer
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if fault == "short":  # an honest but short answer: half of the range asked for
+            return self._send_short()
         if fault == "drop":
             size = os.path.getsize(self.translate_path(self.path))
             self.send_response(200)
@@ -73,6 +79,24 @@ class _Handler(SimpleHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         else:
             self.send_error(int(fault))
+        return True
+
+    def _send_short(self) -> bool:
+        m = _RANGE.fullmatch((self.headers.get("Range") or "").strip())
+        if m is None:
+            return False
+        path = self.translate_path(self.path)
+        start, size = int(m[1]), os.path.getsize(path)
+        end = min(int(m[2]) if m[2] else size - 1, size - 1)
+        stop = start + max(0, (end - start + 1) // 2)
+        with open(path, "rb") as f:
+            f.seek(start)
+            body = f.read(stop - start)
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{size}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self._send_body(body)
         return True
 
     def _send_body(self, body: bytes) -> None:
@@ -129,7 +153,8 @@ class RangeServer:
         return self.httpd.bytes_sent
 
     def reset(self, *, ignore_range: bool = False, faults: list[str] | None = None, any_request: bool = False) -> None:
-        """Zero the counters; ``faults``: what the next file GETs do (``"503"``, ``"500"``, ``"drop"``, ``"ok"``);
+        """Zero the counters; ``faults``: what the next file GETs do (``"503"``, ``"500"``, ``"drop"``: half the body then
+        the connection closes, ``"reset"``: closed before any answer, ``"short"``: 206 with half the range, ``"ok"``);
         with ``any_request`` the next requests of any kind (HEAD, directory listings) take them."""
         self.httpd.bytes_sent = 0
         self.httpd.requests = 0

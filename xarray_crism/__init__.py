@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import (
     CrismError,
+    FileChangedError,
     LabelSyntaxError,
     LabelValueError,
     QueryError,
@@ -47,6 +48,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "CrismError",
+    "FileChangedError",
     "LabelSyntaxError",
     "LabelValueError",
     "QueryError",

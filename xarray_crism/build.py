@@ -28,7 +28,7 @@ from .layouts import ArrayLayout, build_array_layout, build_image_layout, resolv
 from .model import DerivedArray, DiskArray, Memo, Product, RenamedArray, Variable
 from .pds3 import Block, parse_label, parse_pointer, plain
 from .products import identify_product
-from .sources import SidecarFinder, Source, open_source, read_ranges, read_size, read_text
+from .sources import SidecarFinder, Source, open_source, read_ranges, read_size, read_stamped, read_text
 from .tables import Column, build_columns, build_row_count, column_variable_name, parse_ascii_table, parse_binary_table
 
 __all__ = [
@@ -142,8 +142,8 @@ def _build_images(product: Product, finder: SidecarFinder) -> None:
     for i, obj in enumerate(images):
         image = _complete_from_vicar(product, finder, obj.block)
         layout = build_image_layout(image, obj.pointer, obj.record_bytes, product.source.url, obj.key)
-        src = data_source(finder, layout.filename, obj.key)
-        layout.check_fits(read_size(src), src.url)
+        src, size = read_stamped(data_source(finder, layout.filename, obj.key))
+        layout.check_fits(size, src.url)
         suffix = "" if len(images) == 1 else f"_{i + 1}"
         _add_image_variables(product, image, DiskArray(src, layout), suffix)
     cube = next(iter(product.variables.values())).data
@@ -353,8 +353,8 @@ def _build_arrays(product: Product, finder: SidecarFinder) -> None:
         raise LabelValueError(url, "^ARRAY", None, "ARRAY objects with pointers")
     for obj in arrays:
         layout = build_array_layout(obj.block, obj.pointer, obj.record_bytes, url, obj.key)
-        src = data_source(finder, layout.filename, obj.key)
-        layout.check_fits(read_size(src), src.url)
+        src, size = read_stamped(data_source(finder, layout.filename, obj.key))
+        layout.check_fits(size, src.url)
         name = column_variable_name(str(obj.block.get("NAME", obj.key[1:])))
         unit = cf_units(next(obj.block.blocks("ELEMENT")).get("UNIT"))
         attrs = {k: v for k, v in (("long_name", obj.block.get("DESCRIPTION")), ("units", unit)) if v}

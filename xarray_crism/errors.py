@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = [
     "CrismError",
+    "FileChangedError",
     "LabelSyntaxError",
     "LabelValueError",
     "QueryError",
@@ -67,6 +68,10 @@ class UnsupportedProductError(CrismError):
 
 class TruncatedFileError(CrismError):
     """A data file shorter than its label says."""
+
+
+class FileChangedError(CrismError):
+    """A data file that changed (size or modification time) after its product was opened."""
 
 
 class UnsafePathError(CrismError):

@@ -6,7 +6,8 @@ for length so that a short file or a server that ignores ``Range`` never yields 
 Companion files are looked up case-insensitively by :class:`SidecarFinder`.
 
 Remote requests (reads, sizes, existence checks, directory listings) that fail in a way that may
-pass (HTTP 5xx, 408, 429, a dropped or refused connection, a timeout) are retried:
+pass (HTTP 5xx, 408, 429, S3 throttling, a dropped or refused connection, a timeout, an answer
+shorter than asked) are retried:
 :data:`MAX_ATTEMPTS` attempts in all, waiting :data:`BACKOFF_SECONDS` doubled after each (with up to
 25% jitter), each retry logged as a warning on the ``xarray_crism`` logger; then
 :class:`RemoteReadError` names the file, what was read and the last error. Anything else (missing
@@ -15,6 +16,7 @@ files, refused permissions, bad URLs, certificate errors) fails at once. Local f
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import posixpath
@@ -29,11 +31,11 @@ import fsspec
 import numpy as np
 from fsspec.implementations.local import LocalFileSystem
 
-from .errors import CrismError, RemoteReadError, SidecarNotFoundError, TruncatedFileError, UnsafePathError
+from .errors import CrismError, FileChangedError, RemoteReadError, SidecarNotFoundError, TruncatedFileError, UnsafePathError
 
 __all__ = [
     "SidecarFinder", "Source", "check_confined", "check_plain_name", "check_relative_path", "open_source", "read_exists",
-    "read_listing", "read_ranges", "read_size", "read_text",
+    "read_listing", "read_ranges", "read_size", "read_stamped", "read_text",
 ]
 
 #: Largest file read whole as a label (10 MiB); a bigger one raises :class:`TruncatedFileError`.
@@ -53,6 +55,8 @@ class Source:
 
     fs: fsspec.AbstractFileSystem
     path: str
+    #: (size, modification time in ns) when the product was opened (local data files; see :func:`read_stamped`).
+    stamp: tuple[int, int] | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -133,6 +137,15 @@ def read_size(source: Source) -> int:
     return int(_retrying(source, "size", lambda: source.fs.size(source.path)))
 
 
+def read_stamped(source: Source) -> tuple[Source, int]:
+    """The file's size, and the source stamped with its size and modification time when it is local:
+    every later read of a stamped file checks that it has not changed (:class:`FileChangedError`)."""
+    if not isinstance(source.fs, LocalFileSystem):
+        return source, read_size(source)
+    st = os.stat(source.path)
+    return Source(source.fs, source.path, (st.st_size, st.st_mtime_ns)), st.st_size
+
+
 def read_exists(source: Source) -> bool:
     """Whether the file exists; a server error is retried, then raised, never taken for "absent"."""
     try:
@@ -165,7 +178,8 @@ def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
         blobs = source.fs.cat_ranges(
             [source.path] * len(pending), [ranges[i][0] for i in pending], [ranges[i][1] for i in pending],
         )
-        failed = _keep_successes(pending, blobs, done)
+        expected = [ranges[i][1] - ranges[i][0] for i in pending]
+        failed = _keep_successes(pending, blobs, expected if attempt < MAX_ATTEMPTS else None, done)
         if failed is not None:
             _retry_or_raise(source, f"bytes {ranges[failed[0]][0]}-{ranges[failed[0]][1]}", failed[1], attempt)
     out = []
@@ -175,12 +189,20 @@ def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
     return out
 
 
-def _keep_successes(pending: list[int], blobs: list[Any], done: dict[int, bytes]) -> tuple[int, BaseException] | None:
-    """Store the ranges that came back; the first failure (index, error), or None."""
+def _keep_successes(
+    pending: list[int], blobs: list[Any], expected: list[int] | None, done: dict[int, bytes],
+) -> tuple[int, BaseException] | None:
+    """Store the ranges that came back; the first failure (index, error), or None.
+
+    A short answer counts as a (transient) failure while ``expected`` lengths are given; on the last
+    attempt it is kept, and :func:`_check_length` then calls the file truncated.
+    """
     failed = None
-    for i, blob in zip(pending, blobs, strict=True):
+    for n, (i, blob) in enumerate(zip(pending, blobs, strict=True)):
         if isinstance(blob, BaseException):
             failed = failed or (i, blob)
+        elif expected is not None and len(blob) < expected[n]:
+            failed = failed or (i, ConnectionError(f"short answer: {len(blob)} of {expected[n]} bytes"))
         else:
             done[i] = bytes(blob)
     return failed
@@ -224,6 +246,8 @@ def _is_transient(err: BaseException) -> bool:
     status = getattr(err, "status", None)
     if isinstance(status, int):
         return status >= 500 or status in (408, 429)
+    if isinstance(err, OSError) and err.errno in _TRANSIENT_ERRNOS:
+        return True  # s3fs turns S3 SlowDown/throttling into EBUSY, and timeouts into ETIMEDOUT
     names = {cls.__name__ for cls in type(err).__mro__}
     if names & _PERMANENT_CLIENT_ERRORS:
         return False
@@ -232,19 +256,33 @@ def _is_transient(err: BaseException) -> bool:
 
 #: aiohttp errors that may pass on a retry, and those that never do (matched by name: aiohttp is optional).
 _TRANSIENT_CLIENT_ERRORS = {"ClientConnectionError", "ClientPayloadError", "ServerTimeoutError"}
+_TRANSIENT_ERRNOS = {errno.EBUSY, errno.ETIMEDOUT, errno.ECONNRESET, errno.EAGAIN}
 _PERMANENT_CLIENT_ERRORS = {"ClientSSLError", "ClientConnectorCertificateError", "InvalidURL"}
 
 
 def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
     out = []
     with open(source.path, "rb", buffering=0) as f:
+        _check_unchanged(source, f.fileno())
         for start, end in ranges:
             buf = np.empty(end - start, dtype=np.uint8)
             f.seek(start)
             got = f.readinto(buf.data)
             _check_length(source, start, end, got or 0)
             out.append(buf)
+        _check_unchanged(source, f.fileno())  # not rewritten while being read either
     return out
+
+
+def _check_unchanged(source: Source, fd: int) -> None:
+    if source.stamp is None:
+        return
+    st = os.fstat(fd)
+    if (st.st_size, st.st_mtime_ns) != source.stamp:
+        raise FileChangedError(
+            source.url, "size, modification time", (st.st_size, st.st_mtime_ns), f"{source.stamp}, as when opened",
+            "The file changed after the product was opened; open it again",
+        )
 
 
 def _check_length(source: Source, start: int, end: int, got: int) -> None:
