@@ -344,7 +344,7 @@ def parse_binary_table(data: np.ndarray, row_bytes: int, rows: int, columns: lis
     out = {}
     for col in columns:
         dtype = build_dtype(_binary_type(col.data_type), col.width * 8, label, "DATA_TYPE")
-        field = np.ascontiguousarray(raw[:, col.start : col.start + col.width]).view(dtype).ravel()
+        field = _field_view(raw, col, label).view(dtype)
         values = field.astype(dtype.newbyteorder("="))
         if col.bit_mask is not None and values.dtype.kind in "ui":
             values = values & values.dtype.type(col.bit_mask)
