@@ -11,12 +11,15 @@ an earlier read: each one is cold. The values of both readers are checked agains
 and against the local file (bit for bit), then a Markdown table is written.
 
     python benchmarks/bench_http.py [--out DIR]
+
+writes results_http.md and results_http.json (the raw counts) in ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import multiprocessing
 import os
 import re
@@ -410,6 +413,31 @@ def report(results: Results, p: Product) -> str:
     return "\n".join(parts) + "\n"
 
 
+def raw_results(results: Results, p: Product) -> dict[str, Any]:
+    """The raw counts, for ``make_performance_page.py``: body bytes and requests per operation and reader."""
+    traffic: dict[str, dict[str, dict[str, Any]]] = {}
+    for op, by_reader in results.items():
+        traffic[op] = {}
+        for reader, m in by_reader.items():
+            t = traffic_of(m, op)
+            traffic[op][reader] = {
+                "bytes": t.bytes,
+                "requests": len(t.requests),
+                "methods": dict(sorted(Counter(r.method for r in t.requests).items())),
+                "statuses": {str(k): v for k, v in sorted(Counter(r.status for r in t.requests).items())},
+            }
+    return {
+        "benchmark": "http",
+        "shape": {"bands": BANDS, "lines": LINES, "samples": SAMPLES},
+        "cube_bytes": CUBE_BYTES,
+        "line_bytes": LINE_BYTES,
+        "label_bytes": p.label.stat().st_size,
+        "spectrum": {"line": SPECTRUM_LINE, "sample": SPECTRUM_SAMPLE},
+        "band": BAND,
+        "traffic": traffic,
+    }
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -426,7 +454,7 @@ def serving(p: Product) -> Iterator[ServerProcess]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=HERE, help="directory for results_http.md (default: benchmarks/)")
+    parser.add_argument("--out", type=Path, default=HERE, help="directory for results_http.md and .json (default: benchmarks/)")
     return parser.parse_args(argv)
 
 
@@ -441,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results_http.md").write_text(text, encoding="utf-8")
+    (args.out / "results_http.json").write_text(json.dumps(raw_results(results, product), indent=2) + "\n", encoding="utf-8")
     return 0
 
 

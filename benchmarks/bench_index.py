@@ -7,12 +7,16 @@ character, no dtypes, no time parsing), which is the floor; ours returns typed c
 stripped, N/A as missing, Int64, float64, datetime64). Both are checked to agree on PRODUCT_ID
 and CENTER_LATITUDE first; best of ``--repeat``, warm page cache.
 
-    python benchmarks/bench_index.py [--rows N] [--repeat N]
+    python benchmarks/bench_index.py [--rows N] [--repeat N] [--out DIR]
+
+The table is printed; with ``--out``, it is also written to ``results_index.md`` and the raw seconds to
+``results_index.json`` in that directory.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -61,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, help="also write results_index.md and results_index.json there")
     args = parser.parse_args()
     label = ensure_index(args.rows)
     table = label.with_suffix(".TAB")
@@ -77,9 +82,21 @@ def main() -> None:
     np.testing.assert_allclose(a["CENTER_LATITUDE"], b["CENTER_LATITUDE"])
     t_ours, t_csv = best(ours, args.repeat), best(csv, args.repeat)
     size = table.stat().st_size / 1e6
-    print(f"| reader | {args.rows:,} rows ({size:.0f} MB) | ratio to pandas.read_csv |\n|---|---|---|")
-    print(f"| pandas.read_csv (untyped) | {t_csv:.3f} s | 1.00x |")
-    print(f"| xarray_crism.read_index (typed) | {t_ours:.3f} s | {t_ours / t_csv:.2f}x |")
+    text = "\n".join([
+        f"| reader | {args.rows:,} rows ({size:.0f} MB) | ratio to pandas.read_csv |\n|---|---|---|",
+        f"| pandas.read_csv (untyped) | {t_csv:.3f} s | 1.00x |",
+        f"| xarray_crism.read_index (typed) | {t_ours:.3f} s | {t_ours / t_csv:.2f}x |",
+    ])
+    print(text)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "results_index.md").write_text(text + "\n", encoding="utf-8")
+        raw = {
+            "benchmark": "index", "rows": args.rows, "columns": len(names), "bytes": table.stat().st_size,
+            "repeat": args.repeat,
+            "seconds": {"pandas.read_csv (untyped)": t_csv, "xarray_crism.read_index (typed)": t_ours},
+        }
+        (args.out / "results_index.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,14 @@ int16 with an attached ODL + VICAR header), copied 25 times each into ``benchmar
 warm page cache).
 
     python benchmarks/bench_mastcamz.py [--repeat N] [--out DIR]
+
+writes results_mastcamz.md and results_mastcamz.json (the raw seconds) in ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import time
@@ -129,7 +132,13 @@ def main() -> None:
         "", "| reader | time | ratio to numpy.fromfile |", "|---|---|---|", *rows, "",
     ])
     print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results_mastcamz.md").write_text(table + "\n", encoding="utf-8")
+    raw = {
+        "benchmark": "mastcamz", "products": len(paths), "distinct_products": len(paths) // COPIES, "copies": COPIES,
+        "bytes": sum(p.stat().st_size for p in paths), "repeat": args.repeat, "seconds": timings,
+    }
+    (args.out / "results_mastcamz.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

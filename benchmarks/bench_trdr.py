@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import sys
@@ -325,6 +326,20 @@ def report(timings: Timings, repeat: int, notes: list[str]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def raw_results(timings: Timings, repeat: int, notes: list[str]) -> dict[str, Any]:
+    """The raw numbers, for ``make_performance_page.py``: seconds per operation and reader (best of ``repeat``)."""
+    return {
+        "benchmark": "trdr",
+        "shape": {"bands": BANDS, "lines": LINES, "samples": SAMPLES},
+        "cube_bytes": CUBE_BYTES,
+        "spectrum": {"line": SPECTRUM_LINE, "sample": SPECTRUM_SAMPLE},
+        "band": BAND,
+        "repeat": repeat,
+        "seconds": timings,
+        "notes": notes,
+    }
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -338,7 +353,7 @@ def open_readers(p: Product) -> Iterator[tuple[xr.Dataset, Any]]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats per case; the best is kept")
-    parser.add_argument("--out", type=Path, default=HERE, help="directory for results.md (default: benchmarks/)")
+    parser.add_argument("--out", type=Path, default=HERE, help="directory for results.md and results.json (default: benchmarks/)")
     return parser.parse_args(argv)
 
 
@@ -355,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(text, encoding="utf-8")
+    raw = raw_results(timings, args.repeat, notes)
+    (args.out / "results.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

@@ -11,6 +11,8 @@ Each case runs in its own Python process, so its peak memory (``ru_maxrss``) is 
   single-threaded worker processes.
 
     python benchmarks/bench_zarr.py [--repeat N] [--out DIR]
+
+writes results_zarr.md and results_zarr.json (the raw seconds, memory and store sizes) in ``--out``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +114,7 @@ def case_scale(label: Path, out: Path, workers: int = 1) -> None:
     assert report.ok and report.count("converted") == PRODUCTS, report.summary()
 
 
-CASES = {
+CASES: dict[str, Callable[[Path, Path], Any]] = {
     "raw copy": case_copy, "numpy.fromfile": case_fromfile, "xarray-crism to_zarr": case_crism,
     "xarray-crism to_zarr + SHA-256": case_crism_checksums, "rioxarray to_zarr": case_rioxarray,
     "reads": case_reads, "8 products, 1 worker": lambda lbl, out: case_scale(lbl, out, 1),
@@ -129,7 +132,7 @@ def best_of(fn: Any, repeat: int) -> float:
     return min(times)
 
 
-def run_child(name: str, label: Path, out: Path) -> None:
+def run_child(name: str, label: Path, out: Path, repeat: int = 5) -> None:
     """Run one case here and print its time and peak memory (beyond the imports) as JSON."""
     import dask.array  # noqa: F401 - the libraries every case uses, imported before the baseline
     import xarray  # noqa: F401
@@ -137,7 +140,7 @@ def run_child(name: str, label: Path, out: Path) -> None:
 
     before = peak_mib()
     t0 = time.perf_counter()
-    extra = CASES[name](label, out)
+    extra = case_reads(label, out, repeat) if name == "reads" else CASES[name](label, out)
     seconds = time.perf_counter() - t0
     print(json.dumps({"seconds": seconds, "peak_mib": peak_mib(), "baseline_mib": before, "extra": extra}))
 
@@ -161,16 +164,16 @@ def ensure_many() -> None:
         write_cube(many, TEMPLATE, f"HRL0000{i:04X}_07_IF183L_TRR3", cube, detector_rows=np.arange(BANDS))
 
 
-def measure(name: str, label: Path, out: Path) -> dict[str, Any]:
-    run = subprocess.run([sys.executable, __file__, "--child", name, "--label", str(label), "--work", str(out)],
-                         capture_output=True, text=True)
+def measure(name: str, label: Path, out: Path, repeat: int = 5) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", name, "--label", str(label), "--work", str(out), "--repeat", str(repeat)]
+    run = subprocess.run(command, capture_output=True, text=True)
     if run.returncode:
         raise SystemExit(f"{name} failed:\n{run.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
     return result
 
 
-def report(results: dict[str, dict[str, Any]], out: Path) -> str:
+def report(results: dict[str, dict[str, Any]], out: Path, repeat: int = 5) -> str:
     copy = results["raw copy"]["seconds"]
     fromfile = results["numpy.fromfile"]["seconds"]
     cube_mib = CUBE_BYTES / 2**20
@@ -188,7 +191,7 @@ def report(results: dict[str, dict[str, Any]], out: Path) -> str:
         lines.append(f"| {name} | {r['seconds']:.2f} | {r['seconds'] / copy:.2f} | {r['seconds'] / fromfile:.2f} | "
                      f"{r['peak_mib'] - r['baseline_mib']:.0f} | {size} |")
     reads = results["reads"]["extra"]
-    lines += ["", "| read (best of 5) | from the Zarr store | from the IMG (engine=\"crism\") | Zarr / IMG |",
+    lines += ["", f"| read (best of {repeat}) | from the Zarr store | from the IMG (engine=\"crism\") | Zarr / IMG |",
               "|---|---|---|---|"]
     for what in ("spectrum", "band"):
         z, i = reads[f"{what} from Zarr"], reads[f"{what} from IMG"]
@@ -208,19 +211,37 @@ def report(results: dict[str, dict[str, Any]], out: Path) -> str:
 
 
 def _size(path: Path) -> str:
-    total = path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return f"{total / 2**20:.0f}"
+    return f"{_bytes(path) / 2**20:.0f}"
+
+
+def _bytes(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def raw_results(results: dict[str, dict[str, Any]], out: Path, repeat: int) -> dict[str, Any]:
+    """The raw numbers, for ``make_performance_page.py``: each case's seconds and memory, the stores' sizes."""
+    stores = {"raw copy": "copy.img", "xarray-crism to_zarr": "crism.zarr", "rioxarray to_zarr": "rio.zarr"}
+    return {
+        "benchmark": "zarr",
+        "shape": {"bands": BANDS, "lines": LINES, "samples": SAMPLES},
+        "cube_bytes": CUBE_BYTES,
+        "scale_out": {"products": PRODUCTS, "lines": SMALL_LINES},
+        "repeat": repeat,
+        "cases": results,
+        "store_bytes": {name: _bytes(out / path) for name, path in stores.items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--repeat", type=int, default=5, help="timed repeats of each read (best kept)")
     parser.add_argument("--child")
     parser.add_argument("--label", type=Path)
     parser.add_argument("--work", type=Path)
     args = parser.parse_args(argv)
     if args.child:
-        run_child(args.child, args.label, args.work)
+        run_child(args.child, args.label, args.work, args.repeat)
         return 0
     from bench_trdr import ensure_product
 
@@ -228,10 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     ensure_many()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        results = {name: measure(name, label, work) for name in CASES}
-        text = report(results, work)
+        results = {name: measure(name, label, work, args.repeat) for name in CASES}
+        text = report(results, work, args.repeat)
+        raw = raw_results(results, work, args.repeat)
     print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results_zarr.md").write_text(text)
+    (args.out / "results_zarr.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

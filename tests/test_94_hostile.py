@@ -204,7 +204,9 @@ def test_overlapping_arrays_are_refused(tmp_path: Path) -> None:
     line_bytes = 64 * 4 * 107
     overlapping = text.replace(
         pointer[0], f'{pointer[0]}\r\n^SECOND_IMAGE = ("{pointer[1]}", {line_bytes + 1} <BYTES>)',
-    ).replace(image[0], image[0] + "\r\n" + image[0].replace("= IMAGE", "= SECOND_IMAGE").replace("LINES             = 15", "LINES = 5"))
+    )
+    second = image[0].replace("= IMAGE", "= SECOND_IMAGE").replace("LINES             = 15", "LINES = 5")
+    overlapping = overlapping.replace(image[0], image[0] + "\r\n" + second)
     shutil.copy(LABEL.with_suffix(".img"), tmp_path)
     (tmp_path / LABEL.name).write_text(overlapping, "latin-1")
     with pytest.raises(LabelValueError, match="do not overlap"):
@@ -237,7 +239,7 @@ def test_non_utf8_bytes_in_labels(tmp_path: Path) -> None:
     pds4 = Path(shutil.copy(OPS_LABEL, tmp_path / "x"))
     write_img_for_pds4(pds4, tmp_path / "x")
     pds4.write_bytes(pds4.read_bytes().replace(b"<title>", b"<title>\xff\xfe\x80 ", 1))
-    with pytest.raises(LabelSyntaxError, match="UTF-8|XML"):
+    with pytest.raises(LabelSyntaxError, match=r"UTF-8|XML"):
         _open(pds4)
 
 
@@ -250,5 +252,5 @@ def test_every_trdr_of_the_corpus_passes_the_checks(tmp_path: Path) -> None:
 
 def test_missing_pointed_file_is_a_clear_error_not_a_search_elsewhere(tmp_path: Path) -> None:
     label = _trdr(tmp_path, r'\^IMAGE\s*=\s*"[^"]+"', '^IMAGE = "ABSENT.IMG"')
-    with pytest.raises(SidecarNotFoundError, match="ABSENT.IMG"):
+    with pytest.raises(SidecarNotFoundError, match=r"ABSENT\.IMG"):
         _open(label, sidecar_dirs=[CRISM / "trdr"])

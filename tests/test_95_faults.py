@@ -111,7 +111,7 @@ def test_http_faults_are_retried_and_never_change_values(
     retries = [r.getMessage() for r in caplog.records if "attempt" in r.getMessage()]
     assert all(IMG.name in r for r in retries)
     # aiohttp itself retries a request once when a kept-alive connection is closed before any answer
-    assert len(retries) == len(faults) - faults.count("reset") or "reset" in faults and len(retries) <= len(faults)
+    assert len(retries) == len(faults) - faults.count("reset") or ("reset" in faults and len(retries) <= len(faults))
 
 
 @pytest.mark.parametrize(("fault", "error"), [("503", RemoteReadError), ("reset", RemoteReadError),

@@ -57,7 +57,7 @@ class Store:
         return posixpath.join(self.root + _PARTIAL, name or "_root")
 
     def url(self, path: str) -> str:
-        """``path`` as a URL that xarray/zarr open with :attr:`storage_options`."""
+        """``path`` as a URL that xarray/zarr open with ``storage_options``."""
         return path if self.is_local else str(self.fs.unstrip_protocol(path))
 
 

@@ -133,7 +133,7 @@ class FileChunks:
 
 
 def build_file_chunks(disk: DiskArray) -> FileChunks:
-    """The contiguous chunks of ``disk`` (whole records, :func:`_record_chunk`) and their byte offsets."""
+    """The contiguous chunks of ``disk`` (whole records, ``_record_chunk``) and their byte offsets."""
     layout = disk.layout
     fixed = {"band": disk.band} if disk.band is not None else {}
     shape = layout.storage_shape
