@@ -151,6 +151,8 @@ def _options(source: Source) -> dict[str, Any]:
 def _attach_pixel_wavelength(product: Product, wa: Product, wa_image: Callable[[], np.ndarray]) -> None:
     wa_var = wa.variables["center_wavelength"].data
     samples = product.sizes["sample"]
+    if wa_var.shape[1] != 1:
+        raise ShapeMismatchError(wa.source.url, "LINES", wa_var.shape[1], "1 line (a WA CDR is one detector frame)")
     if wa_var.shape[-1] != samples:
         raise ShapeMismatchError(
             wa.source.url, "LINE_SAMPLES", wa_var.shape[-1], f"{samples} samples, as in {product.product_id.product_id}"
