@@ -264,7 +264,9 @@ def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
     out = []
     with open(source.path, "rb", buffering=0) as f:
         _check_unchanged(source, f.fileno())
+        size = os.fstat(f.fileno()).st_size
         for start, end in ranges:
+            _check_length(source, start, end, max(0, min(end, size) - start))  # before allocating: sizes from labels
             buf = np.empty(end - start, dtype=np.uint8)
             f.seek(start)
             got = f.readinto(buf.data)
