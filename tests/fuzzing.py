@@ -119,7 +119,7 @@ def check_input(target: str, filename: str, data: bytes, call: Callable[[], obje
             call()
     except CrismError as err:
         _count(target, type(err).__name__)
-    except BaseException as err:
+    except Exception as err:  # (not KeyboardInterrupt: stopping a campaign is not a failure)
         _count(target, "FAILED")
         _keep_smallest(target, filename, data, err)
         raise AssertionError(f"{target}: {type(err).__name__}: {err} (input kept in {REGRESSIONS / target})") from err

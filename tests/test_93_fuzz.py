@@ -82,7 +82,10 @@ def _target(name: str, workdir: Path, volumes: dict[str, Path]) -> Callable[[str
 
     def pds3_open(filename: str, data: bytes) -> object:
         (workdir / filename).write_bytes(data)
-        return _open_and_touch(workdir / filename, sidecar_dirs=SIDECAR_DIRS)
+        try:
+            return _open_and_touch(workdir / filename, sidecar_dirs=SIDECAR_DIRS)
+        finally:  # a mutated WA label left here would be the next TRDR input's wavelength sidecar
+            (workdir / filename).unlink()
 
     def attached(filename: str, data: bytes) -> object:
         original = next(p for p in MASTCAMZ if p.name == filename).read_bytes()
@@ -91,8 +94,11 @@ def _target(name: str, workdir: Path, volumes: dict[str, Path]) -> Callable[[str
 
     def pds4(filename: str, data: bytes) -> object:
         (workdir / filename).write_bytes(data)
-        parse_pds4_label(data.decode("utf-8", "replace"), filename)
-        return read_product(workdir / filename)
+        try:
+            parse_pds4_label(data.decode("utf-8", "replace"), filename)
+            return read_product(workdir / filename)
+        finally:
+            (workdir / filename).unlink()
 
     def index(filename: str, data: bytes) -> object:
         directory = workdir / "index"

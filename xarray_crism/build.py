@@ -102,7 +102,7 @@ def check_disjoint(product: Product) -> Product:
     extents = {}
     for var in (*product.variables.values(), *product.coords.values()):
         data = var.data.array if isinstance(var.data, RenamedArray) else var.data
-        if isinstance(data, DiskArray):
+        if isinstance(data, DiskArray) and data.layout.nbytes:
             extents[(data.source.path, data.layout.offset, data.layout.nbytes)] = data.source.url
     previous: tuple[str, int, int] | None = None
     for path, start, size in sorted(extents):
@@ -128,11 +128,11 @@ def pointed_objects(label: Block) -> Iterator[PointedObject]:
                 yield PointedObject(key, value, target, record_bytes, block.get("FILE_RECORDS"))
 
 
-def data_source(finder: SidecarFinder, filename: str | None, keyword: str) -> Source:
-    """The data file a pointer names: next to the label, matched case-insensitively (None: the label's own file)."""
-    if filename is None:
-        return finder.product
-    return finder.require(filename, finder.product.url, keyword, local=True)
+def data_source(finder: SidecarFinder, filename: str | None, keyword: str) -> tuple[Source, int]:
+    """The data file a pointer names (next to the label, any case; None: the label's own file) and
+    its size; local files are stamped, so that a later change is caught (:func:`read_stamped`)."""
+    source = finder.product if filename is None else finder.require(filename, finder.product.url, keyword, local=True)
+    return read_stamped(source)
 
 
 def _build_images(product: Product, finder: SidecarFinder) -> None:
@@ -142,7 +142,7 @@ def _build_images(product: Product, finder: SidecarFinder) -> None:
     for i, obj in enumerate(images):
         image = _complete_from_vicar(product, finder, obj.block)
         layout = build_image_layout(image, obj.pointer, obj.record_bytes, product.source.url, obj.key)
-        src, size = read_stamped(data_source(finder, layout.filename, obj.key))
+        src, size = data_source(finder, layout.filename, obj.key)
         layout.check_fits(size, src.url)
         suffix = "" if len(images) == 1 else f"_{i + 1}"
         _add_image_variables(product, image, DiskArray(src, layout), suffix)
@@ -164,7 +164,7 @@ def _complete_from_vicar(product: Product, finder: SidecarFinder, image: Block) 
     if header is None or not str(header.block.get("HEADER_TYPE", "")).upper().startswith("VICAR"):
         return image
     filename, offset = resolve_pointer(header.pointer, header.record_bytes, product.source.url, header.key)
-    src = data_source(finder, filename, header.key)
+    src, _ = data_source(finder, filename, header.key)
     vicar = read_vicar_label(src, offset, header.block.get("BYTES"))
     found = build_vicar_image_keywords(vicar)
     log.info("%s: %s taken from the VICAR header", product.source.url, ", ".join(k for k in missing if k in found))
@@ -243,7 +243,7 @@ def _add_band_coordinates(product: Product, finder: SidecarFinder, bands: int) -
     row_bytes = rownum.block.get("ROW_BYTES")
     if filename is None or rows != bands or not isinstance(row_bytes, int) or row_bytes < 1:
         raise LabelValueError(url, "ROWNUM_TABLE", (rownum.pointer, rows), f"a pointer to {bands} rows with ROW_BYTES")
-    src = data_source(finder, filename, rownum.key)
+    src, _ = data_source(finder, filename, rownum.key)
     load = Memo(partial(_read_rownum, src, start, (rows, row_bytes), build_columns(rownum.block, url), url))
     product.coords["detector_row"] = Variable(
         DerivedArray(("band",), (bands,), np.dtype(np.int64), load),
@@ -294,7 +294,7 @@ def _find_table(product: Product, finder: SidecarFinder, obj: PointedObject) -> 
         log.info("%s: %s not found; %s is left out", url, ", ".join(map(str, missing)), obj.key)
         product.attrs.setdefault("missing_sidecars", []).extend(str(m) for m in missing)
         return None
-    return source, build_columns(columns_block, url)
+    return read_stamped(source)[0], build_columns(columns_block, url)
 
 
 def _count_rows(source: Source, obj: PointedObject, label: str) -> tuple[int, int]:
@@ -353,7 +353,7 @@ def _build_arrays(product: Product, finder: SidecarFinder) -> None:
         raise LabelValueError(url, "^ARRAY", None, "ARRAY objects with pointers")
     for obj in arrays:
         layout = build_array_layout(obj.block, obj.pointer, obj.record_bytes, url, obj.key)
-        src, size = read_stamped(data_source(finder, layout.filename, obj.key))
+        src, size = data_source(finder, layout.filename, obj.key)
         layout.check_fits(size, src.url)
         name = column_variable_name(str(obj.block.get("NAME", obj.key[1:])))
         unit = cf_units(next(obj.block.blocks("ELEMENT")).get("UNIT"))

@@ -19,7 +19,7 @@ from .layouts import build_pds4_layout
 from .model import DiskArray, Product, Variable
 from .pds4 import Pds4Array, find_path, parse_pds4_label
 from .products import identify_product
-from .sources import SidecarFinder, Source, read_stamped
+from .sources import SidecarFinder, Source
 
 __all__ = ["build_pds4_product"]
 
@@ -54,7 +54,7 @@ def build_pds4_product(source: Source, text: str, finder: SidecarFinder) -> Prod
 def _add_array(product: Product, finder: SidecarFinder, file_name: str, array: Pds4Array, first: bool) -> None:
     url = product.source.url
     layout = build_pds4_layout(array, file_name, url)
-    src, size = read_stamped(data_source(finder, layout.filename, "File_Area_Observational/File/file_name"))
+    src, size = data_source(finder, layout.filename, "File_Area_Observational/File/file_name")
     layout.check_fits(size, src.url)
     data = DiskArray(src, layout)
     encoding: dict[str, Any] = build_cf_encoding(

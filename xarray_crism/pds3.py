@@ -112,6 +112,8 @@ class Pointer(NamedTuple):
         """The 0-based byte offset of the object, given the file's RECORD_BYTES."""
         if self.in_bytes or self.start == 1:
             return self.start - 1
+        if isinstance(record_bytes, Quantity):
+            record_bytes = record_bytes.value
         if not isinstance(record_bytes, int) or record_bytes < 1:
             raise ValueError(f"a positive integer RECORD_BYTES for a pointer counted in records, not {record_bytes!r}")
         return (self.start - 1) * record_bytes

@@ -247,7 +247,7 @@ def _is_transient(err: BaseException) -> bool:
     if isinstance(status, int):
         return status >= 500 or status in (408, 429)
     if isinstance(err, OSError) and err.errno in _TRANSIENT_ERRNOS:
-        return True  # s3fs turns S3 SlowDown/throttling into EBUSY, and timeouts into ETIMEDOUT
+        return True  # remote only: local reads are never retried
     names = {cls.__name__ for cls in type(err).__mro__}
     if names & _PERMANENT_CLIENT_ERRORS:
         return False
@@ -255,8 +255,12 @@ def _is_transient(err: BaseException) -> bool:
 
 
 #: aiohttp errors that may pass on a retry, and those that never do (matched by name: aiohttp is optional).
-_TRANSIENT_CLIENT_ERRORS = {"ClientConnectionError", "ClientPayloadError", "ServerTimeoutError"}
-_TRANSIENT_ERRNOS = {errno.EBUSY, errno.ETIMEDOUT, errno.ECONNRESET, errno.EAGAIN}
+_TRANSIENT_CLIENT_ERRORS = {
+    "ClientConnectionError", "ClientPayloadError", "ServerTimeoutError",  # aiohttp
+    "ConnectionClosedError", "ReadTimeoutError", "EndpointConnectionError", "ConnectTimeoutError",  # botocore
+}
+#: s3fs turns S3 throttling into EBUSY, 500 InternalError into EREMOTEIO, 502/503/504 into EIO or EBUSY
+_TRANSIENT_ERRNOS = {errno.EBUSY, errno.EREMOTEIO, errno.EIO, errno.ETIMEDOUT, errno.ECONNRESET, errno.EAGAIN}
 _PERMANENT_CLIENT_ERRORS = {"ClientSSLError", "ClientConnectorCertificateError", "InvalidURL"}
 
 
@@ -329,12 +333,19 @@ class SidecarFinder:
         """
         check_plain_name(name, label, keyword)
         places = self.directories()
-        for fs, directory in places[:1] if local else places:
+        for i, (fs, directory) in enumerate(places[:1] if local else places):
             found = self._lookup(fs, directory, name)
             if found is not None:
-                roots = [directory, os.path.dirname(os.path.realpath(self.product.path))]
-                return check_confined(Source(fs, found), roots, label, keyword)
+                return self._confined(Source(fs, found), i, label, keyword)
         return None
+
+    def _confined(self, source: Source, place: int, label: str, keyword: str) -> Source:
+        """Files of the product's own directory (place 0) must resolve into it or into the label's real
+        directory; directories named by the caller (``sidecar_dirs``, a catalog's volumes) are trusted."""
+        if place != 0:
+            return source
+        roots = [self.product.directory, os.path.dirname(os.path.realpath(self.product.path))]
+        return check_confined(source, roots, label, keyword)
 
     def require(self, name: str, label: str, keyword: str, *, local: bool = False) -> Source:
         """Like :meth:`find`, but raise :class:`SidecarNotFoundError` when absent."""
@@ -346,9 +357,10 @@ class SidecarFinder:
     def matching(self, pattern: re.Pattern[str]) -> list[Source]:
         """Every file whose upper-cased name fully matches ``pattern``, nearest place first."""
         found = []
-        for fs, directory in self.directories():
+        for i, (fs, directory) in enumerate(self.directories()):
             listing = self._listing(fs, directory) or {}
-            found += [Source(fs, p) for key, p in sorted(listing.items()) if pattern.fullmatch(key)]
+            found += [self._confined(Source(fs, p), i, self.product.url, "sidecar")
+                      for key, p in sorted(listing.items()) if pattern.fullmatch(key)]
         return found
 
     def not_found(self, name: str, label: str, keyword: str) -> SidecarNotFoundError:

@@ -81,19 +81,20 @@ def build_columns(table: Block, label: str) -> list[Column]:
         start = _positive(block, "START_BYTE", label) - 1
         width = _positive(block, "BYTES", label)
         items = block.get("ITEMS")
+        multiple = isinstance(items, int) and items > 1
+        item_bytes = _positive(block, "ITEM_BYTES", label) if multiple else width
         common = {
             "data_type": str(block.get("DATA_TYPE", "")).upper(),
             "unit": _text(block.get("UNIT")),
-            "bit_mask": _bit_mask(block, width, label),
+            "bit_mask": _bit_mask(block, item_bytes, label),
             "description": _text(block.get("DESCRIPTION")),
         }
-        if isinstance(items, int) and items > 1:
+        if multiple:
             if items > MAX_ITEMS:
                 raise LabelValueError(label, f"{name}: ITEMS", items, f"at most {MAX_ITEMS} items in a column")
-            item_bytes = _positive(block, "ITEM_BYTES", label)
-            step = block.get("ITEM_OFFSET", item_bytes)
+            step = _item_offset(block, item_bytes, label)
             columns += [
-                Column(f"{name}_{i + 1}", start=start + i * int(step), width=item_bytes, **common)  # type: ignore[arg-type]
+                Column(f"{name}_{i + 1}", start=start + i * step, width=item_bytes, **common)  # type: ignore[arg-type]
                 for i in range(items)
             ]
         else:
@@ -149,7 +150,7 @@ def extract_fields(data: bytes | np.ndarray, row_bytes: int, rows: int, columns:
 
 def _field_view(raw: np.ndarray, col: Column, label: str) -> np.ndarray:
     row_bytes = raw.shape[1]
-    if col.start + col.width > row_bytes:
+    if col.start < 0 or col.start + col.width > row_bytes:
         raise LabelValueError(label, f"{col.name} START_BYTE", col.start + 1, f"a field inside {row_bytes}-byte rows")
     return raw[:, col.start : col.start + col.width].view(f"S{col.width}")[:, 0]
 
@@ -346,8 +347,9 @@ def parse_binary_table(data: np.ndarray, row_bytes: int, rows: int, columns: lis
         dtype = build_dtype(_binary_type(col.data_type), col.width * 8, label, "DATA_TYPE")
         field = _field_view(raw, col, label).view(dtype)
         values = field.astype(dtype.newbyteorder("="))
-        if col.bit_mask is not None and values.dtype.kind in "ui":
-            values = values & values.dtype.type(col.bit_mask)
+        if col.bit_mask is not None and values.dtype.kind in "ui":  # on the bits, whatever the sign
+            bits = values.view(f"u{values.dtype.itemsize}")
+            values = (bits & bits.dtype.type(col.bit_mask)).view(values.dtype)
         out[col.name] = values
     return out
 
@@ -385,6 +387,14 @@ def _positive(block: Block, keyword: str, label: str) -> int:
     if not isinstance(value, int) or value < 1:
         raise LabelValueError(label, keyword, value, "a positive integer")
     return value
+
+
+def _item_offset(block: Block, item_bytes: int, label: str) -> int:
+    """ITEM_OFFSET (bytes from one item to the next): at least ITEM_BYTES, so that items never alias."""
+    step = _positive(block, "ITEM_OFFSET", label) if "ITEM_OFFSET" in block else item_bytes
+    if step < item_bytes:
+        raise LabelValueError(label, "ITEM_OFFSET", step, f"at least ITEM_BYTES = {item_bytes}")
+    return step
 
 
 def _bit_mask(block: Block, width: int, label: str) -> int | None:

@@ -78,8 +78,8 @@ def check_index_paths(index: pd.DataFrame, label: str) -> None:
         return
     specs = index["FILE_SPECIFICATION_NAME"].astype(str)
     bad = specs[specs.str.contains(r"(?:^|/)\s*(?:\.\.?|~[^/]*)\s*(?:/|$)|[:\\\x00]", regex=True)]
-    if len(bad):
-        check_relative_path(build_label_path(bad.iloc[0], "as-is", detached=False), label, "FILE_SPECIFICATION_NAME")
+    for spec in bad.unique():  # a quick filter above, the one rule of check_relative_path here
+        check_relative_path(build_label_path(spec, "as-is", detached=False), label, "FILE_SPECIFICATION_NAME")
 
 
 def select_volume_rows(index: pd.DataFrame, root: Source) -> pd.DataFrame:
