@@ -28,7 +28,7 @@ from .layouts import ArrayLayout, build_array_layout, build_image_layout, resolv
 from .model import DerivedArray, DiskArray, Memo, Product, RenamedArray, Variable
 from .pds3 import Block, parse_label, parse_pointer, plain
 from .products import identify_product
-from .sources import SidecarFinder, Source, open_source, read_ranges, read_size, read_stamped, read_text
+from .sources import SidecarFinder, Source, open_source, read_ranges, read_stamped, read_text
 from .tables import Column, build_columns, build_row_count, column_variable_name, parse_ascii_table, parse_binary_table
 
 __all__ = [
@@ -270,14 +270,17 @@ def _add_line_tables(product: Product, finder: SidecarFinder, lines: int) -> Non
         table = _find_table(product, finder, obj)
         if table is None:
             continue
-        source, columns = table
-        load = Memo(partial(read_table, source, columns, _count_rows(source, obj, url), url))
+        source, columns, rows_bytes = table
+        load = Memo(partial(read_table, source, columns, rows_bytes, url))
         for col in columns:
             product.variables[f"hk_{column_variable_name(col.name)}"] = _column_variable(col, ("line",), lines, load)
         product.attrs.setdefault("sidecar_files", []).append(source.url)
 
 
-def _find_table(product: Product, finder: SidecarFinder, obj: PointedObject) -> tuple[Source, list[Column]] | None:
+def _find_table(
+    product: Product, finder: SidecarFinder, obj: PointedObject,
+) -> tuple[Source, list[Column], tuple[int, int]] | None:
+    """The pointed table's file (stamped), columns, and (rows, row bytes) checked against its size; None when absent."""
     url = product.source.url
     pointer = parse_pointer(obj.pointer, url, obj.key)
     if pointer.filename is None:
@@ -294,15 +297,17 @@ def _find_table(product: Product, finder: SidecarFinder, obj: PointedObject) -> 
         log.info("%s: %s not found; %s is left out", url, ", ".join(map(str, missing)), obj.key)
         product.attrs.setdefault("missing_sidecars", []).extend(str(m) for m in missing)
         return None
-    return read_stamped(source)[0], build_columns(columns_block, url)
+    columns = build_columns(columns_block, url)
+    stamped, size = read_stamped(source)
+    return stamped, columns, _count_rows(size, obj, url)
 
 
-def _count_rows(source: Source, obj: PointedObject, label: str) -> tuple[int, int]:
+def _count_rows(file_size: int, obj: PointedObject, label: str) -> tuple[int, int]:
     """Rows and row bytes of a pointed table, checked against its file's size (at open)."""
     row_bytes = obj.block.get("ROW_BYTES")
     if not isinstance(row_bytes, int) or row_bytes < 1:
         raise LabelValueError(label, "ROW_BYTES", row_bytes, "a positive integer")
-    return build_row_count(obj.block, obj.file_records, read_size(source), row_bytes, label), row_bytes
+    return build_row_count(obj.block, obj.file_records, file_size, row_bytes, label), row_bytes
 
 
 def read_table(source: Source, columns: list[Column], rows_bytes: tuple[int, int], label: str) -> dict[str, np.ndarray]:
@@ -333,8 +338,7 @@ def _build_tables(product: Product, finder: SidecarFinder) -> None:
     table = _find_table(product, SidecarFinder(product.source), obj)  # the table beside its label
     if table is None:
         raise finder.not_found(str(parse_pointer(obj.pointer, url, obj.key).filename), url, obj.key)
-    source, columns = table
-    rows_bytes = _count_rows(source, obj, url)
+    source, columns, rows_bytes = table
     rows = rows_bytes[0]
     load = Memo(partial(read_table, source, columns, rows_bytes, url))
     for col in columns:

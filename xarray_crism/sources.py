@@ -267,8 +267,7 @@ _PERMANENT_CLIENT_ERRORS = {"ClientSSLError", "ClientConnectorCertificateError",
 def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
     out = []
     with open(source.path, "rb", buffering=0) as f:
-        _check_unchanged(source, f.fileno())
-        size = os.fstat(f.fileno()).st_size
+        size = _check_unchanged(source, f.fileno())
         for start, end in ranges:
             _check_length(source, start, end, max(0, min(end, size) - start))  # before allocating: sizes from labels
             buf = np.empty(end - start, dtype=np.uint8)
@@ -280,15 +279,15 @@ def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
     return out
 
 
-def _check_unchanged(source: Source, fd: int) -> None:
-    if source.stamp is None:
-        return
+def _check_unchanged(source: Source, fd: int) -> int:
+    """The open file's size, after checking it against the source's stamp (when it has one)."""
     st = os.fstat(fd)
-    if (st.st_size, st.st_mtime_ns) != source.stamp:
+    if source.stamp is not None and (st.st_size, st.st_mtime_ns) != source.stamp:
         raise FileChangedError(
             source.url, "size, modification time", (st.st_size, st.st_mtime_ns), f"{source.stamp}, as when opened",
             "The file changed after the product was opened; open it again",
         )
+    return st.st_size
 
 
 def _check_length(source: Source, start: int, end: int, got: int) -> None:
