@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xarray_crism.index import read_index
-from xarray_crism.testing_volume import INDEX_COLUMNS, write_index
+from xarray_crism.archive.index import read_index
+from xarray_crism.testing.volume import INDEX_COLUMNS, write_index
 
 HERE = Path(__file__).resolve().parent
 

@@ -76,7 +76,7 @@ def case_rioxarray(label: Path, out: Path) -> None:
     import rioxarray
     from zarr.codecs import BloscCodec
 
-    from xarray_crism.zarr_layout import COMPRESSOR, build_chunking
+    from xarray_crism.cloud.zarr_layout import COMPRESSOR, build_chunking
 
     chunking = build_chunking(("band", "y", "x"), (BANDS, LINES, SAMPLES), 4)
     assert chunking.shards is not None

@@ -3,8 +3,9 @@
 
 Each module's line is the first paragraph of its own docstring, and its imports are read from the
 source (``ast``, nothing is imported), so the table cannot drift from the code. The layer of each
-module is the one table below; a module missing from it is listed under "not placed" and an import
-that goes against the layers (a lower layer importing a higher one) is listed under the table.
+module is its sub-package's row of ``xarray_crism/layers.py``; a module missing from it is listed
+under "not placed" and an import that goes against the layers is listed under the table (the test
+``tests/test_00_layers.py`` fails on either).
 
 Run by ``docs/conf.py`` at the start of every build; by hand: ``python docs/make_modules.py``.
 """
@@ -20,36 +21,38 @@ DOCS = Path(__file__).resolve().parent
 PACKAGE = DOCS.parent / "xarray_crism"
 OUT = DOCS / "_generated"
 
-#: Layers, lowest first: (name, modules). A module may import modules of its own or lower layers;
-#: "archives" and "conversion" run beside the reading layers and consume them.
-LAYERS: list[tuple[str, list[str]]] = [
-    ("support", ["errors", "samples"]),
-    ("bytes", ["sources"]),
-    ("labels", ["headers", "pds3", "pds4"]),
-    ("structures", ["layouts", "tables", "products", "projection", "wv_tables", "conventions", "wavelengths", "reader"]),
-    ("product model", ["model", "build", "build_pds4", "bayer", "mastcamz", "map_products", "sidecars", "product_sets"]),
-    ("lazy xarray", ["arrays", "dataset", "tree", "stacking"]),
-    ("archives", ["index", "volumes", "bundles", "catalog", "intake_plugin"]),
-    ("conversion", ["zarr_layout", "stores", "provenance", "verify", "convert", "conversion", "virtual", "references",
-                    "icechunk_refs"]),
-    ("entry points", ["backend", "cli", "cli_convert"]),
-    ("test generators", ["testing", "testing_maps", "testing_pds4", "testing_volume"]),
-]
+sys.path.insert(0, str(DOCS.parent))
+from xarray_crism.layers import LAYERS, SIDE_LAYERS  # noqa: E402
+
+#: Layer name -> members, lowest first, the product writers last.
+_ALL_LAYERS: list[tuple[str, tuple[str, ...]]] = [*LAYERS, *((n, m) for n, (m, _) in SIDE_LAYERS.items())]
 
 
 def _modules() -> dict[str, ast.Module]:
-    return {p.stem: ast.parse(p.read_text(encoding="utf-8")) for p in sorted(PACKAGE.glob("*.py")) if p.stem != "__init__"}
+    """Modules by dotted name under the package (``model.read``, ``errors``), the package's own __init__ excluded."""
+    out = {}
+    for p in sorted(PACKAGE.rglob("*.py")):
+        parts = list(p.relative_to(PACKAGE).with_suffix("").parts)
+        if parts == ["__init__"] or parts[-1] == "__main__":
+            continue
+        out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = ast.parse(p.read_text(encoding="utf-8"))
+    return out
 
 
-def _imports(tree: ast.Module) -> list[str]:
-    """Package modules imported (relative imports, at any depth: lazy imports count too)."""
+def _layer(module: str) -> str:
+    top = module.split(".")[0]
+    return next((name for name, members in _ALL_LAYERS if top in members), "not placed")
+
+
+def _imports(module: str, tree: ast.Module, is_package: bool) -> list[str]:
+    """Package modules imported (relative imports, at any depth: lazy imports count too), as dotted names."""
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
-            found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.update(a.name for a in node.names)
-    return sorted(found)
+        if isinstance(node, ast.ImportFrom) and node.level >= 1:
+            anchor = module.split(".") if is_package else module.split(".")[:-1]
+            anchor = anchor[: len(anchor) - (node.level - 1)]
+            found.add(".".join([*anchor, *([node.module] if node.module else [])]))
+    return sorted(f for f in found if f)
 
 
 def _summary(tree: ast.Module) -> str:
@@ -77,27 +80,25 @@ def _rst_to_myst(text: str, module: str) -> str:
 def generate() -> list[str]:
     """Write both files; return the problems found (unplaced modules, imports against the layers)."""
     modules = _modules()
-    rank = {m: i for i, (_, names) in enumerate(LAYERS) for m in names}
-    layer_of = {m: name for name, names in LAYERS for m in names}
-    problems = [f"`{m}` is in no layer of docs/make_modules.py" for m in modules if m not in rank]
+    order = [name for name, _ in _ALL_LAYERS]
+    problems = [f"`{m}` is in no layer of xarray_crism/layers.py" for m in modules if _layer(m) == "not placed"]
     rows = ["| layer | module | what it is (first paragraph of its docstring) | imports |", "|---|---|---|---|"]
-    ordered = sorted(modules, key=lambda m: (rank.get(m, len(LAYERS)), [n for _, ns in LAYERS for n in ns].index(m)
-                                             if m in rank else 0, m))
+    ordered = sorted(modules, key=lambda m: (order.index(_layer(m)) if _layer(m) in order else len(order), m))
     for name in ordered:
-        tree = modules[name]
-        imports = [i for i in _imports(tree) if i in modules]
-        for imported in imports:
-            if name in rank and imported in rank and rank[imported] > rank[name] and layer_of[name] != "entry points":
-                problems.append(f"`{name}` ({layer_of[name]}) imports `{imported}` ({layer_of[imported]})")
+        is_package = (PACKAGE / name.replace(".", "/") / "__init__.py").exists()
+        imports = [i for i in _imports(name, modules[name], is_package) if i in modules]
+        problems += [
+            f"`{name}` ({_layer(name)}) imports `{i}` ({_layer(i)})" for i in imports if _against(_layer(name), _layer(i))
+        ]
         rows.append(
-            f"| {layer_of.get(name, 'not placed')} | {{py:mod}}`xarray_crism.{name}` | {_rst_to_myst(_summary(tree), name)} | "
+            f"| {_layer(name)} | {{py:mod}}`xarray_crism.{name}` | {_rst_to_myst(_summary(modules[name]), name)} | "
             f"{', '.join(f'`{i}`' for i in imports)} |"
         )
     lines = ["<!-- Generated by docs/make_modules.py at build time: do not edit. -->", "", *rows, ""]
     if problems:
         lines += ["Imports against the layers, and modules not placed:", "", *[f"- {p}" for p in problems], ""]
     else:
-        lines += ["Every import goes from a layer to its own or a lower one (entry points import what they run).", ""]
+        lines += ["Every import goes from a layer to its own or a lower one (`tests/test_00_layers.py` enforces it).", ""]
     _write(OUT / "modules.md", "\n".join(lines))
     documented = _documented_elsewhere()
     api = ["<!-- Generated by docs/make_modules.py at build time: do not edit. -->", ""]
@@ -110,6 +111,16 @@ def generate() -> list[str]:
     return problems
 
 
+def _against(source: str, target: str) -> bool:
+    """True when a module of layer ``source`` may not import one of layer ``target``."""
+    rank = {name: i for i, (name, _) in enumerate(LAYERS)}
+    if source == target:
+        return False
+    if source in SIDE_LAYERS:
+        return target not in SIDE_LAYERS[source][1]
+    return target not in rank or rank[target] > rank.get(source, -1)
+
+
 def _documented_elsewhere() -> dict[str, set[str]]:
     """Objects that api.md documents (by defining module), so that the module pages do not repeat them."""
     import importlib
@@ -118,11 +129,11 @@ def _documented_elsewhere() -> dict[str, set[str]]:
     text = (DOCS / "api.md").read_text(encoding="utf-8")
     for target in re.findall(r"^\.\. auto(?:function|class|exception|data)::\s+(\S+)", text, re.M):
         parts = target.split(".")
-        if len(parts) == 3:  # xarray_crism.module.name
-            found.setdefault(parts[1], set()).add(parts[2])
-        elif len(parts) == 2:  # a public name of the package: its defining module
+        if len(parts) == 2:  # a public name of the package: its defining module
             obj = getattr(importlib.import_module(parts[0]), parts[1])
-            found.setdefault(obj.__module__.split(".")[-1], set()).add(parts[1])
+            found.setdefault(obj.__module__.removeprefix("xarray_crism."), set()).add(parts[1])
+        elif len(parts) >= 3:  # xarray_crism.sub.module.name
+            found.setdefault(".".join(parts[1:-1]), set()).add(parts[-1])
     return found
 
 

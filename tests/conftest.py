@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xarray_crism.testing_volume import write_crism_volumes, write_mastcamz_bundle
+from xarray_crism.testing.volume import write_crism_volumes, write_mastcamz_bundle
 
 from .http_server import RangeServer
 from .s3_server import S3Server

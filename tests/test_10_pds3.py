@@ -10,7 +10,7 @@ import pvl
 import pytest
 
 from xarray_crism.errors import LabelSyntaxError
-from xarray_crism.pds3 import Block, LabelSet, Pointer, Quantity, parse_label, parse_pointer
+from xarray_crism.labels.pds3 import Block, LabelSet, Pointer, Quantity, parse_label, parse_pointer
 
 from .conftest import CRISM
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xarray_crism.errors import TruncatedFileError, UnsafePathError
-from xarray_crism.layouts import STORAGE_ORDERS, ArrayLayout, build_dtype
-from xarray_crism.reader import build_ranges, read_array
-from xarray_crism.sources import SidecarFinder, check_plain_name, open_source
+from xarray_crism.formats.layouts import STORAGE_ORDERS, ArrayLayout, build_dtype
+from xarray_crism.io.sources import SidecarFinder, check_plain_name, open_source
+from xarray_crism.model.reader import build_ranges, read_array
 
 DTYPES = ["<f4", ">f4", ">u2", "<i2", ">i4", "u1", "<f8"]
 

@@ -1,4 +1,4 @@
-"""Map projection of PDS3 labels: xarray_crism.projection against GDAL, PROJ and the CRISM map catalogs."""
+"""Map projection of PDS3 labels: xarray_crism.formats.projection against GDAL, PROJ and the CRISM map catalogs."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ import rasterio
 from rasterio.crs import CRS as RioCRS
 
 from xarray_crism.errors import LabelValueError
-from xarray_crism.pds3 import parse_label
-from xarray_crism.projection import (
+from xarray_crism.formats.projection import (
     MapProjection,
     build_crs_wkt,
     build_geotransform,
@@ -25,6 +24,7 @@ from xarray_crism.projection import (
     check_bounds,
     parse_map_projection,
 )
+from xarray_crism.labels.pds3 import parse_label
 
 from .conftest import CRISM
 

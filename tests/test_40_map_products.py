@@ -13,8 +13,9 @@ import rasterio
 import xarray as xr
 
 from xarray_crism.errors import LabelValueError, ShapeMismatchError
-from xarray_crism.products import KINDS
-from xarray_crism.testing_maps import (
+from xarray_crism.formats.products import KINDS
+from xarray_crism.formats.wv_tables import parse_wv_table
+from xarray_crism.testing.maps import (
     MapGrid,
     equirectangular_grid,
     polar_grid,
@@ -22,7 +23,6 @@ from xarray_crism.testing_maps import (
     write_map_product,
     write_wv_table,
 )
-from xarray_crism.wv_tables import parse_wv_table
 
 from .conftest import CRISM
 

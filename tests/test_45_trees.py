@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from xarray_crism.formats.wv_tables import parse_wv_table
 from xarray_crism.testing import write_cube
-from xarray_crism.testing_maps import equirectangular_grid, write_map_product
-from xarray_crism.wv_tables import parse_wv_table
+from xarray_crism.testing.maps import equirectangular_grid, write_map_product
 
 from .conftest import CRISM
 from .test_40_map_products import MRDR_DE_LABEL, MRDR_LABEL, MRDR_WV, MTRDR_WV

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xarray_crism.archive.index import read_index
 from xarray_crism.errors import LabelValueError
-from xarray_crism.index import read_index
-from xarray_crism.testing_volume import INDEX_COLUMNS, write_index
+from xarray_crism.testing.volume import INDEX_COLUMNS, write_index
 
 from .http_server import RangeServer
 

@@ -13,12 +13,12 @@ import pytest
 import xarray as xr
 
 import xarray_crism
-from xarray_crism.bundles import build_inventory_frame
-from xarray_crism.catalog import build_entries
+from xarray_crism.archive.bundles import build_inventory_frame
+from xarray_crism.archive.catalog import build_entries
+from xarray_crism.archive.intake_plugin import CrismDatasetReader, CrismProduct, CrismVolume
+from xarray_crism.archive.volumes import Volume, read_volume
 from xarray_crism.errors import LabelValueError, QueryError, SidecarNotFoundError
-from xarray_crism.intake_plugin import CrismDatasetReader, CrismProduct, CrismVolume
-from xarray_crism.testing_volume import write_index
-from xarray_crism.volumes import Volume, read_volume
+from xarray_crism.testing.volume import write_index
 
 from .conftest import CRISM
 
@@ -168,7 +168,7 @@ def test_intake_finds_the_reader_and_importing_intake_stays_light(volumes: dict[
     assert reader.read().i_over_f.shape == (107, 15, 64)
     volume = CrismVolume(str(volumes["trdr"])).to_reader(reader="CrismVolumeReader")
     assert sorted(volume.read(sensor="L")) == [B_L, HRL]
-    code = "import sys, intake; assert 'xarray_crism.intake_plugin' in sys.modules; assert 'xarray' not in sys.modules"
+    code = "import sys, intake; assert 'xarray_crism.archive.intake_plugin' in sys.modules; assert 'xarray' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

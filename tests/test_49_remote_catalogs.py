@@ -17,7 +17,7 @@ import xarray as xr
 
 import xarray_crism
 from xarray_crism.errors import RemoteReadError
-from xarray_crism.sources import MAX_ATTEMPTS
+from xarray_crism.io.sources import MAX_ATTEMPTS
 
 from .http_server import RangeServer
 from .s3_server import S3Server

@@ -11,7 +11,7 @@ import pytest
 import rasterio
 import xarray as xr
 
-from xarray_crism.build import read_product
+from xarray_crism.model.read import read_product
 
 from .conftest import CRISM, TRDRS
 

@@ -10,8 +10,8 @@ import pytest
 import rasterio
 import xarray as xr
 
-from xarray_crism.headers import build_vicar_image_keywords, parse_vicar_label
-from xarray_crism.testing_pds4 import write_mastcamz_img
+from xarray_crism.labels.headers import build_vicar_image_keywords, parse_vicar_label
+from xarray_crism.testing.pds4 import write_mastcamz_img
 
 from .conftest import CORPUS
 

@@ -11,8 +11,8 @@ import rasterio
 import xarray as xr
 
 from xarray_crism import LabelSyntaxError, LabelValueError
-from xarray_crism.pds4 import parse_pds4_label
-from xarray_crism.testing_pds4 import write_img_for_pds4, write_mastcamz_img, write_pds4_label
+from xarray_crism.labels.pds4 import parse_pds4_label
+from xarray_crism.testing.pds4 import write_img_for_pds4, write_mastcamz_img, write_pds4_label
 
 from .conftest import CORPUS, CRISM
 

@@ -11,8 +11,8 @@ import xarray as xr
 
 import xarray_crism
 from xarray_crism import LabelSyntaxError, LabelValueError, ShapeMismatchError, TruncatedFileError
-from xarray_crism.mastcamz import FILTERS
-from xarray_crism.testing_pds4 import write_mastcamz_img
+from xarray_crism.model.mastcamz import FILTERS
+from xarray_crism.testing.pds4 import write_mastcamz_img
 
 from .conftest import CORPUS
 from .http_server import RangeServer
@@ -131,7 +131,7 @@ def test_open_mfdataset_recipe_matches_stack_filters(sequence: list[Path]) -> No
 
 
 def test_pds4_label_over_http_reads_the_label_only(http_root: tuple[Path, RangeServer]) -> None:
-    from xarray_crism.testing_pds4 import write_img_for_pds4
+    from xarray_crism.testing.pds4 import write_img_for_pds4
 
     from .conftest import CORPUS as corpus
 

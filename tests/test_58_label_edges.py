@@ -11,11 +11,11 @@ import pytest
 import xarray as xr
 
 from xarray_crism import LabelSyntaxError, LabelValueError
-from xarray_crism.conventions import build_cf_encoding
-from xarray_crism.headers import SNIFF_BYTES
-from xarray_crism.pds3 import parse_label
-from xarray_crism.pds4 import parse_pds4_label
-from xarray_crism.testing_pds4 import write_img_for_pds4, write_mastcamz_img
+from xarray_crism.formats.conventions import build_cf_encoding
+from xarray_crism.labels.headers import SNIFF_BYTES
+from xarray_crism.labels.pds3 import parse_label
+from xarray_crism.labels.pds4 import parse_pds4_label
+from xarray_crism.testing.pds4 import write_img_for_pds4, write_mastcamz_img
 
 from .conftest import CORPUS
 

@@ -16,10 +16,10 @@ import xarray as xr
 import zarr
 
 import xarray_crism
-from xarray_crism.conversion import to_zarr
-from xarray_crism.stores import RECORD_KEY
+from xarray_crism.cloud.conversion import to_zarr
+from xarray_crism.cloud.stores import RECORD_KEY
+from xarray_crism.cloud.zarr_layout import CHUNK_BYTES, SHARD_BYTES, build_chunking
 from xarray_crism.testing import write_cube
-from xarray_crism.zarr_layout import CHUNK_BYTES, SHARD_BYTES, build_chunking
 
 from .conftest import CORPUS, TRDRS
 from .s3_server import S3Server
@@ -149,7 +149,7 @@ def test_one_bad_product_does_not_stop_the_others(tmp_path: Path) -> None:
 _KILLER = """
 import os, signal, sys
 import zarr.storage
-from xarray_crism.conversion import to_zarr
+from xarray_crism.cloud.conversion import to_zarr
 limit, count = int(sys.argv[1]), [0]
 original = zarr.storage.LocalStore.set
 async def set_then_maybe_die(self, key, value, *a, **k):
@@ -266,7 +266,7 @@ def test_conversion_streams_shard_by_shard_with_bounded_memory(tmp_path: Path) -
     product = write_cube(tmp_path, TRDRS[0], "FRT00099999_07_IF168L_TRR3", cube)
     del cube
     script = (
-        "import resource, sys\nfrom xarray_crism.conversion import to_zarr\n"
+        "import resource, sys\nfrom xarray_crism.cloud.conversion import to_zarr\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "assert to_zarr(sys.argv[1], sys.argv[2], workers=2, checksums=False).ok\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)"
@@ -333,7 +333,7 @@ def test_sources_may_be_generators_but_not_duplicates_or_mixtures(tmp_path: Path
     assert report.count("converted") == len(TRDRS)
     with pytest.raises(xarray_crism.CrismError, match="one source per product"):
         to_zarr([TRDRS[0], tmp_path / TRDRS[0].name], tmp_path / "d.zarr")
-    from xarray_crism.convert import Job
+    from xarray_crism.cloud.convert import Job
 
     with pytest.raises(xarray_crism.CrismError, match="one source per product"):
         to_zarr([Job("X", str(TRDRS[0])), Job("X", str(TRDRS[1]))], tmp_path / "j.zarr")

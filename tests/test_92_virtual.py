@@ -13,8 +13,8 @@ import pytest
 import xarray as xr
 
 import xarray_crism
-from xarray_crism.build import read_product
-from xarray_crism.references import write_references
+from xarray_crism.cloud.references import write_references
+from xarray_crism.model.read import read_product
 from xarray_crism.testing import write_cube
 
 from .conftest import CORPUS, CRISM, TRDRS
@@ -125,7 +125,7 @@ def test_targets_are_not_overwritten_and_computed_images_are_refused(tmp_path: P
     assert target.read_text() == "mine"
     assert write_references(TRDRS[0], target, mode="w").ok and json.loads(target.read_text())["version"] == 1
     with pytest.raises(xarray_crism.CrismError, match="bayer='raw'"):
-        write_references([xarray_crism.convert.Job("x", str(RADS[0]), bayer="split")], tmp_path / "b.json")
+        write_references([xarray_crism.cloud.convert.Job("x", str(RADS[0]), bayer="split")], tmp_path / "b.json")
 
 
 def test_the_command_line_writes_references(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_ddr_backplanes_are_referenced_band_by_band(volumes: dict[str, Path], tm
 
 
 def test_an_icechunk_repository_reads_every_product_in_the_backend_order_without_a_copy(tmp_path: Path) -> None:
-    from xarray_crism.icechunk_refs import open_icechunk
+    from xarray_crism.cloud.icechunk_refs import open_icechunk
 
     sources = [*TRDRS, *RADS]
     report = write_references(sources, tmp_path / "all.icechunk")

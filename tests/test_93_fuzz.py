@@ -18,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import xarray_crism
-from xarray_crism.build import read_product
-from xarray_crism.pds3 import parse_label
-from xarray_crism.pds4 import parse_pds4_label
+from xarray_crism.labels.pds3 import parse_label
+from xarray_crism.labels.pds4 import parse_pds4_label
+from xarray_crism.model.read import read_product
 
 from .conftest import CORPUS, CRISM
 from .fuzzing import FUZZ_SETTINGS, check_input, mutations, regression_cases, save_failures, write_report

@@ -23,8 +23,8 @@ from xarray_crism.errors import (
     TruncatedFileError,
     UnsafePathError,
 )
-from xarray_crism.testing_pds4 import write_img_for_pds4
-from xarray_crism.testing_volume import write_index
+from xarray_crism.testing.pds4 import write_img_for_pds4
+from xarray_crism.testing.volume import write_index
 
 from .conftest import CORPUS, CRISM, TRDRS
 
@@ -270,8 +270,8 @@ def test_sidecar_directories_of_links_are_trusted(tmp_path: Path) -> None:
 
 def test_valid_table_keywords_the_checks_must_not_refuse() -> None:
     """Signed columns with a full-width BIT_MASK, ITEM_OFFSET with units, RECORD_BYTES with units."""
-    from xarray_crism.pds3 import parse_label, parse_pointer
-    from xarray_crism.tables import build_columns, parse_binary_table
+    from xarray_crism.formats.tables import build_columns, parse_binary_table
+    from xarray_crism.labels.pds3 import parse_label, parse_pointer
 
     table = parse_label(
         "OBJECT = TABLE\nOBJECT = COLUMN\nNAME = A\nDATA_TYPE = MSB_INTEGER\nSTART_BYTE = 1\nBYTES = 4\nITEMS = 2\n"

@@ -16,7 +16,7 @@ import pytest
 import xarray as xr
 
 from xarray_crism.errors import CrismError, FileChangedError, RemoteReadError, TruncatedFileError
-from xarray_crism.sources import MAX_ATTEMPTS
+from xarray_crism.io.sources import MAX_ATTEMPTS
 
 from .conftest import CRISM
 from .fault_proxy import FaultProxy

@@ -2,7 +2,7 @@
 
     python tools/make_catalogs.py [--out catalogs]
 
-Each catalog has one entry per archive volume (a :class:`~xarray_crism.intake_plugin.CrismVolume`
+Each catalog has one entry per archive volume (a :class:`~xarray_crism.archive.intake_plugin.CrismVolume`
 read by ``CrismVolumeReader``): ``cat["mrocr_2104"].read(observation_id=...)`` is the catalog of that
 volume's products. URLs are templated on the user parameter ``root`` (default: the public archive), so
 ``cat(root="https://mirror.example/mro")`` or ``cat(root="s3://bucket/mro")`` reads a mirror with the
@@ -22,7 +22,7 @@ from typing import Any
 from intake.readers.entry import Catalog
 from intake.readers.user_parameters import SimpleUserParameter
 
-from xarray_crism.intake_plugin import CrismVolume, CrismVolumeReader
+from xarray_crism.archive.intake_plugin import CrismVolume, CrismVolumeReader
 
 GEOSCIENCES = "https://pds-geosciences.wustl.edu/mro"
 PDS_IMAGING = "https://planetarydata.jpl.nasa.gov/img/data/mars2020"

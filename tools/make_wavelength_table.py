@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xarray_crism.build import read_product
-from xarray_crism.wavelengths import build_sw_wavelengths, parse_sclk
+from xarray_crism.formats.wavelengths import build_sw_wavelengths, parse_sclk
+from xarray_crism.model.read import read_product
 
 OUT = Path(__file__).resolve().parents[1] / "xarray_crism" / "data" / "sw_wavelengths.csv"
 

@@ -9,7 +9,6 @@ index table (SIS Table 3-17) as a pandas DataFrame; ``open_catalog`` a volume as
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from .errors import (
@@ -27,10 +26,11 @@ from .errors import (
     UnsupportedProductError,
 )
 from .samples import sample_path
+from .version import __version__
 
 _LAZY = {
-    "stack_filters": "stacking", "group_by_pointing": "stacking", "read_index": "index", "open_catalog": "intake_plugin",
-    "to_zarr": "conversion", "write_references": "references",
+    "stack_filters": "xr.stacking", "group_by_pointing": "xr.stacking", "read_index": "archive.index",
+    "open_catalog": "archive.intake_plugin", "to_zarr": "cloud.conversion", "write_references": "cloud.references",
 }
 
 
@@ -40,11 +40,6 @@ def __getattr__(name: str) -> Any:
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
-try:
-    __version__ = version("xarray-crism")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
 
 __all__ = [
     "CrismError",

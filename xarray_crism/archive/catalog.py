@@ -1,0 +1,341 @@
+"""Catalog entries from volume indexes: filters and sidecars, pure (pandas in, plain data out).
+
+``select_rows`` narrows an index (SIS Table 3-17 columns) by a :class:`Query`; ``build_entries``
+turns the remaining rows into :class:`CatalogEntry` objects: the product's label URL, its DDR (from
+the DDR volume's index, same observation, counter and sensor, highest version) and the directories
+that hold its wavelength calibration (the WA CDR its ``MRO:WAVELENGTH_FILE_NAME`` names, and the
+SW CDR6 tables of its sensor, from the CDR volume's index). Nothing here does I/O.
+
+Conventions (the SIS does not define queries):
+
+- ``observation_id`` takes the 8 hex digits (``"00014679"``) or class type + ID (``"FRT00014679"``,
+  which must match both);
+- times are UTC; the index's times are read as naive UTC, an aware time is converted;
+- ``product_type`` matches the ``PRODUCT_TYPE`` column (``"TRDR"``, ``"DDR"``) or the two-letter
+  product code of the name (``"IF"``, ``"RA"``, ``"DE"``); all text matches ignore case;
+- ``start``/``stop``: products whose ``[START_TIME, STOP_TIME]`` overlaps the range (a missing
+  ``STOP_TIME`` counts as ``START_TIME``);
+- ``sol``: one sol or an inclusive ``(first, last)`` range (Mastcam-Z); ``sensor`` is the camera
+  eye (``L``/``R``) there, and ``product_type`` ``RAD``/``IOF``;
+- a filter that the archive's index has no column for (``sol`` on a CRISM volume) is an error;
+- ``bbox = (west, south, east, north)`` in degrees (east longitude, any of -180..360): products whose
+  footprint (the four corners and centre of the index) intersects it, across 0/360 when
+  ``west > east``; products without corner coordinates are left out of a bbox query.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import posixpath
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import QueryError
+from ..formats.products import ProductId, parse_product_id
+from .volumes import Volume
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CatalogEntry", "Query", "build_entries", "build_query", "select_rows"]
+
+_CORNERS = ("UPPER_LEFT", "UPPER_RIGHT", "LOWER_LEFT", "LOWER_RIGHT", "CENTER")
+_ENTRY_COLUMNS = {
+    "PRODUCT_TYPE": "product_type", "OBSERVATION_TYPE": "class_type", "OBSERVATION_ID": "observation_id",
+    "MRO:SENSOR_ID": "sensor", "SENSOR_ID": "sensor", "VOLUME_ID": "volume_id", "START_TIME": "start_time",
+    "STOP_TIME": "stop_time", "CENTER_LATITUDE": "center_latitude", "CENTER_LONGITUDE": "center_longitude",
+    "SOL": "sol", "FILTER": "filter", "LOGICAL_IDENTIFIER": "logical_identifier",
+}
+#: The index columns each filter reads: alternatives (CRISM, Mastcam-Z), each the columns it needs together.
+_FILTER_COLUMNS = {
+    "observation_id": (("OBSERVATION_ID",),), "class_type": (("OBSERVATION_TYPE",),),
+    "sensor": (("MRO:SENSOR_ID",), ("SENSOR_ID",)), "sol": (("SOL",),), "start": (("START_TIME",),),
+    "stop": (("START_TIME",),), "bbox": (("CENTER_LATITUDE", "CENTER_LONGITUDE"),),
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to keep from an index (see the module docstring); ``None`` keeps everything."""
+
+    observation_id: tuple[str, ...] | None = None
+    class_type: tuple[str, ...] | None = None
+    product_type: tuple[str, ...] | None = None
+    sensor: tuple[str, ...] | None = None
+    product_id: str | None = None
+    start: Any = None
+    stop: Any = None
+    bbox: tuple[float, float, float, float] | None = None
+    sol: tuple[int, int] | None = None
+
+    def as_metadata(self) -> dict[str, Any]:
+        """The filters that were set, YAML-safe (lists, ISO times)."""
+        return {k: _plain(list(v) if isinstance(v, tuple) else v) for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One product of a catalog: how to open it and what is known of it (YAML-safe values)."""
+
+    name: str
+    url: str
+    ddr: str | None = None
+    sidecar_dirs: tuple[str, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def build_query(
+    url: str,
+    *,
+    observation_id: str | Iterable[str] | None = None,
+    class_type: str | Iterable[str] | None = None,
+    product_type: str | Iterable[str] | None = None,
+    sensor: str | Iterable[str] | None = None,
+    product_id: str | None = None,
+    start: Any = None,
+    stop: Any = None,
+    bbox: Sequence[float] | None = None,
+    sol: int | Sequence[int] | None = None,
+) -> Query:
+    """Check and normalise the filters of ``open_catalog`` (``url`` names the catalog in errors)."""
+    import pandas as pd
+
+    times: dict[str, Any] = {}
+    for key, value in (("start", start), ("stop", stop)):
+        try:
+            stamp = None if value is None else pd.Timestamp(value)
+            times[key] = stamp.tz_convert("UTC").tz_localize(None) if stamp is not None and stamp.tzinfo else stamp
+        except (TypeError, ValueError) as err:
+            raise QueryError(url, key, value, "a time (ISO 8601 text, datetime or pandas Timestamp)") from err
+    if times["start"] is not None and times["stop"] is not None and times["start"] > times["stop"]:
+        raise QueryError(url, "start", start, f"a time not after stop ({stop})")
+    return Query(
+        _observation_ids(observation_id), _texts(class_type), _texts(product_type), _texts(sensor),
+        None if product_id is None else product_id.upper(), times["start"], times["stop"], _bbox(url, bbox), _sols(url, sol),
+    )
+
+
+def select_rows(index: pd.DataFrame, query: Query, url: str) -> pd.DataFrame:
+    """The rows of ``index`` that satisfy every filter of ``query`` (``url`` names the archive in errors)."""
+    _check_columns(index, query, url)
+    keep = np.ones(len(index), dtype=bool)
+    pid = index["PRODUCT_ID"].str.upper()
+    if query.observation_id is not None:
+        obs = _upper(index, "OBSERVATION_ID")
+        full = (_upper(index, "OBSERVATION_TYPE").fillna("") if "OBSERVATION_TYPE" in index else "") + obs
+        keep &= (obs.isin(query.observation_id) | full.isin(query.observation_id)).to_numpy(dtype=bool, na_value=False)
+    if query.class_type is not None:
+        keep &= _upper(index, "OBSERVATION_TYPE").isin(query.class_type).to_numpy(dtype=bool, na_value=False)
+    if query.sensor is not None:
+        (column,) = _columns_for(index, "sensor") or ("MRO:SENSOR_ID",)  # present: _check_columns ran
+        keep &= _upper(index, column).isin(query.sensor).to_numpy(dtype=bool, na_value=False)
+    if query.sol is not None:
+        keep &= index["SOL"].between(*query.sol).to_numpy(dtype=bool, na_value=False)
+    if query.product_type is not None:
+        code = pid.str.extract(r"^[A-Z]{3}[0-9A-F]{8}_[0-9A-F]{2}_([A-Z]{2})", expand=False)
+        match = _upper(index, "PRODUCT_TYPE").isin(query.product_type) | code.isin(query.product_type)
+        keep &= match.to_numpy(dtype=bool, na_value=False)
+    if query.product_id is not None:
+        keep &= np.array([fnmatch.fnmatchcase(p, query.product_id) for p in pid.fillna("")], dtype=bool)
+    keep &= _in_time_range(index, query.start, query.stop)
+    if query.bbox is not None:
+        keep &= _intersects(index, query.bbox)
+    return index[keep]
+
+
+def _check_columns(index: pd.DataFrame, query: Query, url: str) -> None:
+    """A filter this archive's index cannot answer is an error, never silently ignored."""
+    for key, alternatives in _FILTER_COLUMNS.items():
+        value = getattr(query, key)
+        if value is not None and _columns_for(index, key) is None:
+            missing = " or ".join("+".join(columns) for columns in alternatives)
+            raise QueryError(url, key, value, f"a filter this archive's index can answer (it has no {missing} column)")
+
+
+def _columns_for(index: pd.DataFrame, key: str) -> tuple[str, ...] | None:
+    """The first alternative of :data:`_FILTER_COLUMNS` whose columns are all in ``index``."""
+    return next((cols for cols in _FILTER_COLUMNS[key] if all(c in index for c in cols)), None)
+
+
+def build_entries(
+    volume: Volume, rows: pd.DataFrame, *, ddr: Volume | None = None, cdr: Volume | None = None,
+) -> list[CatalogEntry]:
+    """One entry per row, with the DDR and wavelength directories found in the other volumes."""
+    ddrs = _ddr_urls(ddr) if ddr is not None else {}
+    wa_dirs, sw_dirs = _calibration_dirs(cdr) if cdr is not None else ({}, {})
+    entries = []
+    for row in rows.to_dict("records"):
+        name = str(row["PRODUCT_ID"]).upper()
+        sensor = _text(row.get("MRO:SENSOR_ID"))
+        wa = wa_dirs.get(_stem(row.get("MRO:WAVELENGTH_FILE_NAME")))
+        dirs = tuple(dict.fromkeys([d for d in (wa, *sw_dirs.get(sensor or "", [])) if d]))
+        pid = parse_product_id(name)
+        ddr_url = None if pid is None else ddrs.get(f"{pid.class_type}{pid.observation_id}_{pid.counter}{pid.sensor}")
+        meta = {**_metadata(row), "sidecars": {"ddr": ddr_url, "wavelength_dirs": list(dirs)}}
+        entries.append(CatalogEntry(name, volume.product_url(str(row["FILE_SPECIFICATION_NAME"])), ddr_url, dirs, meta))
+    return entries
+
+
+def _ddr_urls(volume: Volume) -> dict[str, str]:
+    """DDR label URL by observation/counter/sensor key (``FRT00014679_01`` + ``L``), highest version."""
+    found: dict[str, tuple[int, str]] = {}
+    for pid, spec in _parsed_ids(volume):
+        if pid.family == "DDR" and pid.code == "DE" and pid.version is not None:
+            key = f"{pid.class_type}{pid.observation_id}_{pid.counter}{pid.sensor}"
+            version = int(pid.version, 36)
+            if key not in found or version > found[key][0]:
+                found[key] = (version, volume.product_url(spec))
+    return {key: url for key, (_, url) in found.items()}
+
+
+def _calibration_dirs(volume: Volume) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Directory URLs of the WA CDR4s (by product ID) and of the SW CDR6 tables (by sensor)."""
+    wa: dict[str, str] = {}
+    sw: dict[str, list[str]] = {}
+    for pid, spec in _parsed_ids(volume):
+        if pid.family == "CDR4" and pid.code == "WA":
+            wa[pid.product_id] = _directory_url(volume, spec)
+        elif pid.family == "CDR6" and pid.code == "SW" and pid.sensor:
+            sw.setdefault(pid.sensor, []).append(_directory_url(volume, spec))
+    return wa, {sensor: list(dict.fromkeys(dirs)) for sensor, dirs in sw.items()}
+
+
+def _parsed_ids(volume: Volume) -> Iterator[tuple[ProductId, str]]:
+    """(parsed PRODUCT_ID, FILE_SPECIFICATION_NAME) of every row whose name follows the SIS naming."""
+    for name, spec in zip(volume.index["PRODUCT_ID"], volume.index["FILE_SPECIFICATION_NAME"], strict=True):
+        pid = None if name is None or spec is None else parse_product_id(str(name).strip().upper())
+        if pid is not None:
+            yield pid, str(spec)
+
+
+def _directory_url(volume: Volume, spec: str) -> str:
+    return posixpath.dirname(volume.product_url(spec))
+
+
+def _metadata(row: dict[str, Any]) -> dict[str, Any]:
+    meta = {key: _plain(row[column]) for column, key in _ENTRY_COLUMNS.items() if column in row}
+    if "CENTER_LATITUDE" in row:
+        meta["footprint"] = _footprint(row)
+    return meta
+
+
+def _footprint(row: dict[str, Any]) -> dict[str, float] | None:
+    lats = [_plain(row.get(f"{c}_LATITUDE")) for c in _CORNERS]
+    lons = [_plain(row.get(f"{c}_LONGITUDE")) for c in _CORNERS]
+    pairs = [(la, lo) for la, lo in zip(lats, lons, strict=True) if la is not None and lo is not None]
+    if not pairs:
+        return None
+    west, width = _arc([lo for _, lo in pairs])
+    south, north = min(la for la, _ in pairs), max(la for la, _ in pairs)
+    return {"west": round(west, 6), "east": round((west + width) % 360.0, 6), "south": south, "north": north}
+
+
+def _arc(lons: list[float]) -> tuple[float, float]:
+    """The smallest arc (start, width) in degrees east that holds every longitude (plain Python: 5 values)."""
+    ring = sorted(float(lon) % 360.0 for lon in lons)
+    gaps = [b - a for a, b in zip(ring, [*ring[1:], ring[0] + 360.0], strict=True)]
+    after = max(range(len(gaps)), key=gaps.__getitem__)
+    return ring[(after + 1) % len(ring)], 360.0 - gaps[after]
+
+
+def _intersects(index: pd.DataFrame, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    west, south, east, north = bbox
+    corners = [c for c in _CORNERS if f"{c}_LATITUDE" in index and f"{c}_LONGITUDE" in index]  # older indexes: centre only
+    lats = np.column_stack([index[f"{c}_LATITUDE"].to_numpy(np.float64, na_value=np.nan) for c in corners])
+    lons = np.column_stack([index[f"{c}_LONGITUDE"].to_numpy(np.float64, na_value=np.nan) for c in corners])
+    known = ~np.isnan(lats) & ~np.isnan(lons)
+    out = np.zeros(len(index), dtype=bool)
+    box_start, box_width = west % 360.0, 360.0 if east - west >= 360.0 else (east - west) % 360.0
+    for i in np.flatnonzero(known.any(axis=1)):
+        la, lo = lats[i][known[i]], lons[i][known[i]]
+        start, width = _arc(list(lo))
+        lon_hit = (box_start - start) % 360.0 <= width or (start - box_start) % 360.0 <= box_width
+        out[i] = lon_hit and la.max() >= south and la.min() <= north
+    return out
+
+
+def _in_time_range(index: pd.DataFrame, start: Any, stop: Any) -> np.ndarray:
+    if start is None and stop is None:
+        return np.ones(len(index), dtype=bool)
+    first = _naive_utc(index["START_TIME"])
+    last = _naive_utc(index["STOP_TIME"]).fillna(first) if "STOP_TIME" in index else first
+    keep = first.notna()
+    if start is not None:
+        keep &= last >= start
+    if stop is not None:
+        keep &= first <= stop
+    return np.asarray(keep.to_numpy(dtype=bool))
+
+
+def _naive_utc(times: pd.Series) -> pd.Series:
+    """Index times as naive UTC (a ``Z`` or offset in the table makes them aware)."""
+    import pandas as pd
+
+    return pd.to_datetime(times, utc=True).dt.tz_localize(None)
+
+
+def _bbox(url: str, bbox: Sequence[float] | None) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in bbox)
+    except (TypeError, ValueError) as err:
+        raise QueryError(url, "bbox", bbox, "(west, south, east, north) in degrees") from err
+    if not (-90.0 <= south <= north <= 90.0) or not all(math.isfinite(v) and -360.0 <= v <= 360.0 for v in (west, east)):
+        expected = "(west, south, east, north) with -90 <= south <= north <= 90 and longitudes in -360..360"
+        raise QueryError(url, "bbox", bbox, expected)
+    return west, south, east, north
+
+
+def _sols(url: str, sol: int | Sequence[int] | None) -> tuple[int, int] | None:
+    if sol is None:
+        return None
+    bounds = [sol, sol] if isinstance(sol, int) else list(sol)
+    if len(bounds) != 2 or not all(isinstance(b, int) and b >= 0 for b in bounds) or bounds[0] > bounds[1]:
+        raise QueryError(url, "sol", sol, "a sol or an inclusive (first, last) range of sols")
+    return bounds[0], bounds[1]
+
+
+def _observation_ids(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """Upper case; bare hex IDs shorter than 8 digits are zero-padded as the index writes them."""
+    ids = _texts(value)
+    return None if ids is None else tuple(v.zfill(8) if len(v) < 8 and re.fullmatch(r"[0-9A-F]+", v) else v for v in ids)
+
+
+def _texts(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    return tuple(str(v).strip().upper() for v in items)
+
+
+def _upper(index: pd.DataFrame, column: str) -> pd.Series:
+    return index[column].str.strip().str.upper()
+
+
+def _stem(name: Any) -> str:
+    text = _text(name) or ""
+    return posixpath.splitext(text)[0].upper()
+
+
+def _text(value: Any) -> str | None:
+    plain = _plain(value)
+    return None if plain is None else str(plain).strip().upper()
+
+
+def _plain(value: Any) -> Any:
+    """A YAML-safe Python value: NA/NaN/NaT -> None, numpy scalars -> Python, times -> ISO text."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

@@ -1,0 +1,278 @@
+"""``xarray_crism.to_zarr``: products, lists, product sets and catalogs to Zarr stores, on dask.
+
+- One product (a path or URL) becomes the store itself: ``xr.open_zarr(store)`` reads it.
+- A list, or an Intake catalog (:func:`~xarray_crism.open_catalog`), becomes one group per product,
+  named by its PRODUCT_ID, under a root whose consolidated metadata lists them all:
+  ``xr.open_datatree(store, engine="zarr")`` reads the lot.
+- ``product_set=True`` writes a product's whole set (``/IF``, ``/DE``, ``/WV``, ...: what
+  ``xr.open_datatree(path, engine="crism")`` gives) as one group hierarchy.
+
+Each product is one dask task; a single product is written shard by shard on the scheduler given
+(threads by default), many products one task each (written shard by shard inside the task, so
+memory stays near one shard per worker). ``scheduler`` takes ``"threads"``, a
+``distributed.Client`` or a scheduler address (``"tcp://host:8786"``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import dask
+import zarr
+from dask.base import compute
+from dask.callbacks import Callback
+from dask.delayed import Delayed, delayed
+
+from ..errors import CrismError, StoreExistsError
+from .convert import Job, JobResult, check_mode, convert_job, describe_error, quiet_zarr
+from .stores import Store, build_zarr_store, open_store, read_record
+
+__all__ = ["ConversionReport", "build_catalog_jobs", "build_jobs", "build_reader_job", "run_jobs", "to_zarr"]
+
+
+@dataclass
+class ConversionReport:
+    """The outcome of a conversion: one :class:`~xarray_crism.cloud.convert.JobResult` per product."""
+
+    store: str
+    results: list[JobResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        """How many products ended with ``status`` (``converted``, ``skipped``, ``failed``)."""
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        """True when no product failed."""
+        return self.count("failed") == 0
+
+    def summary(self) -> str:
+        """One line of counts, then one line per failure with its error."""
+        lines = [
+            f"{self.store}: {self.count('converted')} converted, {self.count('skipped')} skipped (already done), "
+            f"{self.count('failed')} failed in {self.seconds:.1f} s"
+        ]
+        for r in self.results:
+            if r.status == "failed":
+                lines.append(f"  FAILED {r.name or r.url}: {r.error}")
+                lines += [f"    {d}" for d in r.differences[:20]]
+        return "\n".join(lines)
+
+
+def to_zarr(
+    source: Any,
+    store: str | os.PathLike[str],
+    *,
+    storage_options: dict[str, Any] | None = None,
+    source_storage_options: dict[str, Any] | None = None,
+    mode: str = "w-",
+    ddr: str | None = None,
+    sidecar_dirs: Sequence[str] = (),
+    bayer: str = "raw",
+    product_set: bool = False,
+    scheduler: Any = None,
+    workers: int | None = None,
+    progress: bool = False,
+    verify: bool = False,
+    checksums: bool = True,
+) -> ConversionReport:
+    """Convert ``source`` (a product path/URL, a list of them, or an Intake catalog) to a Zarr store.
+
+    ``store`` is a local path or fsspec URL (``s3://bucket/crism.zarr``; ``storage_options`` for
+    it, ``source_storage_options`` for the sources). ``mode="w-"`` (default) never overwrites:
+    products already converted from the same source with the same options are skipped (a killed
+    conversion resumes), anything else at a product's place is an error; ``mode="w"`` replaces.
+    ``ddr`` (``"auto"`` or a label), ``sidecar_dirs`` and ``bayer`` are the backend's options.
+    ``verify`` compares every shard with the source after writing; ``checksums=False`` skips the
+    SHA-256 of the source files (a second read of every byte). Errors of one product do not stop
+    the others: they are in the report (``report.ok``, ``report.summary()``).
+    """
+    jobs = build_jobs(
+        source, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=source_storage_options, bayer=bayer,
+        product_set=product_set,
+    )
+    target = open_store(store, storage_options)
+    return run_jobs(
+        jobs, target, mode=mode, scheduler=scheduler, workers=workers, progress=progress, verify=verify,
+        checksums=checksums,
+    )
+
+
+def build_jobs(
+    source: Any,
+    *,
+    ddr: str | None = None,
+    sidecar_dirs: Sequence[str] = (),
+    storage_options: dict[str, Any] | None = None,
+    bayer: str = "raw",
+    product_set: bool = False,
+) -> list[Job]:
+    """Jobs for a product (the store root), a list of products or a catalog (one group each).
+
+    A list of :class:`~xarray_crism.cloud.convert.Job` is taken as it is.
+    """
+    template = Job(
+        "", "", ddr=ddr, sidecar_dirs=tuple(map(str, sidecar_dirs)), storage_options=storage_options, bayer=bayer,
+        product_set=product_set,
+    )
+    if isinstance(source, (str, os.PathLike)):
+        return [replace(template, url=os.fspath(source))]
+    if hasattr(source, "aliases") and hasattr(source, "entries"):
+        return build_catalog_jobs(source)
+    items = list(source)  # a generator is read once
+    if items and all(isinstance(s, Job) for s in items):
+        return items
+    if any(isinstance(s, Job) for s in items):
+        raise CrismError("source", "source", items, "product paths/URLs or jobs, not both")
+    urls = [os.fspath(s) for s in items]
+    jobs = [replace(template, name=_product_name(url), url=url) for url in urls]
+    _check_unique(jobs)
+    return jobs
+
+
+def build_catalog_jobs(catalog: Any) -> list[Job]:
+    """One job per entry of an Intake catalog of products (as :func:`~xarray_crism.open_catalog` builds)."""
+    jobs = [build_reader_job(name, catalog[name]) for name in catalog.aliases]
+    _check_unique(jobs)
+    return jobs
+
+
+def build_reader_job(name: str, reader: Any) -> Job:
+    """The job of one catalog entry (a ``CrismDatasetReader``): its URL, storage options, DDR and sidecars."""
+    data = reader.kwargs["data"]
+    return Job(
+        name, data.url, ddr=reader.kwargs.get("ddr"), sidecar_dirs=tuple(reader.kwargs.get("sidecar_dirs") or ()),
+        storage_options=data.storage_options or None,
+    )
+
+
+def _product_name(url: str) -> str:
+    name = posixpath.basename(url.rstrip("/"))
+    for suffix in (".lbl.txt", ".lbl", ".img", ".xml"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)].upper()
+    return name.upper()
+
+
+def _check_unique(jobs: list[Job]) -> None:
+    seen: dict[str, str] = {}
+    for job in jobs:
+        if job.name in seen:
+            raise CrismError(job.url, "product name", job.name, f"one source per product (also {seen[job.name]})")
+        seen[job.name] = job.url
+
+
+def run_jobs(
+    jobs: list[Job],
+    store: Store,
+    *,
+    mode: str = "w-",
+    scheduler: Any = None,
+    workers: int | None = None,
+    progress: bool = False,
+    verify: bool = False,
+    checksums: bool = True,
+) -> ConversionReport:
+    """Run the jobs on dask and, for a multi-product store, consolidate its root metadata."""
+    check_mode(mode, store)
+    _check_unique(jobs)
+    started = time.perf_counter()
+    report = ConversionReport(store.url(store.root))
+    many = any(job.name for job in jobs)
+    if many:
+        _check_store_root(store, mode)
+    with _scheduler(scheduler, workers) as client, quiet_zarr():
+        if not many:
+            report.results = [convert_job(jobs[0], store, mode=mode, checksums=checksums, verify=verify)]
+        else:
+            tasks = [delayed(_run_job, pure=False)(job, store, mode, checksums, verify) for job in jobs]
+            report.results = _compute(tasks, client, progress)
+    if many and report.count("failed") < len(report.results):  # nothing written: no empty store left behind
+        report.results += _consolidate(store)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run_job(job: Job, store: Store, mode: str, checksums: bool, verify: bool) -> JobResult:
+    """One product inside a dask task: its shards are written one after the other, in this task."""
+    return convert_job(job, store, mode=mode, checksums=checksums, verify=verify, scheduler="synchronous")
+
+
+def _check_store_root(store: Store, mode: str) -> None:
+    """Products go into a new or empty directory, or a store this converter made; never elsewhere."""
+    fs, root = store.fs, store.root
+    entries = [posixpath.basename(e.rstrip("/")) for e in fs.ls(root, detail=False)] if fs.exists(root) else []
+    ours = fs.exists(f"{root}/zarr.json") or all(read_record(store, name) is not None for name in entries)
+    if mode == "w-" and not ours:  # (a killed run leaves finished products and no root document yet)
+        raise StoreExistsError(
+            store.url(root), "path", store.url(root), "a new or empty directory, or a Zarr store to add products to",
+            "choose another store (mode='w' replaces products, not foreign files)",
+        )
+
+
+def _consolidate(store: Store) -> list[JobResult]:
+    """Consolidate the root's metadata; a failure is reported, not raised (the products are written)."""
+    try:
+        consolidate_root(store)
+    except Exception as err:
+        return [JobResult("", store.url(store.root), "failed", f"consolidating the root metadata: {describe_error(err)}")]
+    return []
+
+
+@contextlib.contextmanager
+def _scheduler(scheduler: Any, workers: int | None) -> Iterator[Any]:
+    """``None``/``"threads"`` (or ``"processes"``, ``"synchronous"``): dask's local schedulers; an address:
+    a ``distributed.Client`` connected to it; a Client: itself."""
+    if scheduler in (None, "threads", "processes", "synchronous"):
+        with dask.config.set(scheduler=scheduler or "threads", num_workers=workers):
+            yield None
+    elif isinstance(scheduler, str):
+        from distributed import Client
+
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            yield client
+    else:
+        with dask.config.set(scheduler=scheduler):
+            yield scheduler
+
+
+def _compute(tasks: list[Delayed], client: Any, progress: bool) -> list[JobResult]:
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(tasks), unit="product", disable=not progress) as bar:
+        if client is not None:
+            from distributed import as_completed
+
+            futures = client.compute(tasks)
+            for _ in as_completed(futures):  # type: ignore[no-untyped-call]
+                bar.update()
+            return list(client.gather(futures))
+        with _Progress({t.key for t in tasks}, bar):
+            return list(compute(*tasks))  # type: ignore[no-untyped-call]
+
+
+class _Progress(Callback):
+    """Advance a progress bar as each product's task finishes (local schedulers)."""
+
+    def __init__(self, keys: set[Any], bar: Any) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._keys, self._bar = keys, bar
+
+    def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+        if key in self._keys:
+            self._bar.update()
+
+
+def consolidate_root(store: Store) -> None:
+    """Make the store root a group whose consolidated metadata lists every finished product."""
+    zstore = build_zarr_store(store, store.root)
+    with quiet_zarr():
+        zarr.open_group(zstore, mode="a", zarr_format=3)
+        zarr.consolidate_metadata(zstore, zarr_format=3)

@@ -1,0 +1,252 @@
+"""One product (or product set) to one Zarr group: open raw, record provenance, write, publish, verify.
+
+A :class:`Job` says what to convert and where in the store; :func:`convert_job` runs it and never
+raises: it returns a :class:`JobResult` (``converted``, ``skipped`` or ``failed`` with the error),
+so that one bad product does not stop a catalog. Running many jobs on dask is
+:mod:`xarray_crism.cloud.conversion`.
+
+Values are written as stored in the file (no masking, no scaling): ``_FillValue``,
+``scale_factor``/``add_offset`` and ``missing_value`` are attributes, which any CF reader
+(``xr.open_zarr``) applies, so the decoded values equal the backend's and the raw values are bit
+for bit the file's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import xarray as xr
+import zarr
+from zarr.codecs import BloscCodec
+
+from ..errors import CrismError, StoreExistsError
+from ..formats.conventions import build_masked_constants
+from ..io.sources import Source
+from ..model.pipeline import open_product
+from ..model.product import Product
+from ..model.product_sets import find_product_set
+from ..model.read import read_product
+from ..version import __version__
+from ..xr.dataset import build_dataset
+from .provenance import build_record, find_source_files, read_file_facts
+from .stores import RECORD_KEY, Store, build_zarr_store, publish, read_record, remove
+from .zarr_layout import COMPRESSOR, build_chunking
+
+__all__ = [
+    "Job", "JobResult", "build_encoding", "check_mode", "convert_job", "describe_error", "quiet_zarr",
+    "read_job_groups", "read_job_product",
+]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Convert the product at ``url`` (``product_set``: its whole set) into group ``name`` ("" = root)."""
+
+    name: str
+    url: str
+    ddr: str | None = None
+    sidecar_dirs: tuple[str, ...] = ()
+    storage_options: dict[str, Any] | None = field(default=None, hash=False)
+    bayer: str = "raw"
+    product_set: bool = False
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The options that shape the output, kept in the conversion record."""
+        return {"ddr": self.ddr, "sidecar_dirs": list(self.sidecar_dirs), "bayer": self.bayer, "product_set": self.product_set}
+
+
+@dataclass
+class JobResult:
+    """What became of one job: ``status`` is ``converted``, ``skipped`` (already done) or ``failed``."""
+
+    name: str
+    url: str
+    status: str
+    error: str = ""
+    seconds: float = 0.0
+    differences: list[str] = field(default_factory=list)
+
+
+def convert_job(
+    job: Job, store: Store, *, mode: str = "w-", checksums: bool = True, verify: bool = False, scheduler: str | None = None,
+) -> JobResult:
+    """Run ``job`` into ``store``; errors are caught and returned in the result.
+
+    With ``verify``, a new product is compared with its source before it is published (a product
+    that differs is removed, not published); a product skipped as done is compared where it is.
+    ``scheduler`` computes this product's shards (``None``: dask's current scheduler).
+    """
+    started = time.perf_counter()
+    try:
+        status, differences = _convert(job, store, mode=mode, checksums=checksums, verify=verify, scheduler=scheduler)
+    except Exception as err:
+        return JobResult(job.name, job.url, "failed", describe_error(err), time.perf_counter() - started)
+    if differences:
+        where = "; not published" if status == "failed" else " in the store: convert it again with mode='w'"
+        error = f"verification found {len(differences)} difference(s){where}"
+        return JobResult(job.name, job.url, "failed", error, time.perf_counter() - started, differences)
+    return JobResult(job.name, job.url, status, "", time.perf_counter() - started)
+
+
+def describe_error(err: BaseException) -> str:
+    """The package's errors speak for themselves; others get their type named."""
+    return str(err) if isinstance(err, CrismError) else f"{type(err).__name__}: {err}"
+
+
+def _convert(
+    job: Job, store: Store, *, mode: str, checksums: bool, verify: bool, scheduler: str | None,
+) -> tuple[str, list[str]]:
+    if not _prepare_target(job, store, mode):
+        return "skipped", verify_job(read_job_groups(job), store, store.final(job.name)) if verify else []
+    product = read_job_product(job)  # opened once: written, checksummed and verified from the same model
+    groups = read_job_groups(job, product)
+    facts = read_file_facts(_job_sources(job, product), checksums=checksums)
+    record = build_record(job.url, job.options, facts, __version__)
+    written = {**groups, "": groups[""].assign_attrs({RECORD_KEY: record})}
+    target = store.url(store.partial(job.name))
+    with quiet_zarr():
+        for path, ds in sorted(written.items(), key=lambda item: item[0] != ""):
+            _write_group(ds, target, path, store.storage_options, scheduler)
+        if len(groups) > 1:
+            zarr.consolidate_metadata(build_zarr_store(store, store.partial(job.name)), zarr_format=3)
+    differences = verify_job(groups, store, store.partial(job.name)) if verify else []
+    if differences:
+        remove(store, store.partial(job.name))
+        return "failed", differences
+    publish(store, job.name)
+    return "converted", []
+
+
+@contextlib.contextmanager
+def quiet_zarr() -> Iterator[None]:
+    """Silence zarr's notices about what we chose knowingly (documented in the README).
+
+    Consolidated metadata is not in the Zarr v3 specification yet, and string coordinates
+    (filter names) have no stable v3 data type; both read back with zarr-python and xarray.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata")
+        warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification")
+        yield
+
+
+def check_mode(mode: str, store: Store) -> None:
+    """Only ``"w-"`` (never overwrite; resume) and ``"w"`` (replace) are modes of a conversion."""
+    if mode not in ("w-", "w"):
+        raise CrismError(store.url(store.root), "mode", mode, "'w-' (never overwrite; resume) or 'w' (replace)")
+
+
+def _prepare_target(job: Job, store: Store, mode: str) -> bool:
+    """False if ``job`` is already done; clears what a killed run left; refuses to overwrite (``w-``)."""
+    final, partial = store.final(job.name), store.partial(job.name)
+    record = read_record(store, job.name)
+    if mode == "w-" and record is not None:
+        if record.get("source") == job.url and record.get("options") == job.options:
+            remove(store, partial)  # left by a run killed after publishing, before cleaning up
+            return False
+        raise StoreExistsError(
+            store.url(final), "source", record.get("source"), f"a conversion of {job.url} with options {job.options}",
+            "pass mode='w' (CLI: --overwrite) to replace it, or choose another store",
+        )
+    killed_while_publishing = record is None and store.fs.exists(partial)
+    if mode == "w-" and _has_content(store, final, job.name) and not killed_while_publishing:
+        raise StoreExistsError(
+            store.url(final), "path", store.url(final), "nothing there (mode='w-' never overwrites)",
+            "pass mode='w' (CLI: --overwrite) to replace it, or choose another store",
+        )
+    remove(store, partial)
+    if mode == "w" or killed_while_publishing:
+        remove(store, final)
+    return True
+
+
+def _has_content(store: Store, final: str, name: str) -> bool:
+    """Something at the product's path (the root of a multi-product store may hold other products)."""
+    if name:
+        return bool(store.fs.exists(final))
+    return bool(store.fs.exists(final) and store.fs.ls(final))
+
+
+def read_job_groups(job: Job, product: Product | None = None) -> dict[str, xr.Dataset]:
+    """The job's Datasets by group path, undecoded (values as stored): ``{"": product}`` or a set's groups.
+
+    ``product`` is the job's product already read (:func:`read_job_product`), for a single product.
+    """
+    if not job.product_set:
+        return {"": with_masked_constants(build_dataset(product or read_job_product(job)))}
+    from ..xr.tree import open_crism_groups
+
+    groups = open_crism_groups(
+        job.url, mask_and_scale=False, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options,
+    )
+    return {path.strip("/"): with_masked_constants(ds) for path, ds in groups.items()}
+
+
+def read_job_product(job: Job) -> Product:
+    """The product model of a job, with its DDR and sidecars joined as the job says."""
+    return open_product(
+        job.url, ddr=job.ddr, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options, bayer=job.bayer,
+    )
+
+
+def with_masked_constants(ds: xr.Dataset) -> xr.Dataset:
+    """(Undecoded Datasets) list several masked constants as the backend's decoding does, so decoded attributes match it."""
+    for var in ds.variables.values():
+        if "missing_value" in var.attrs:
+            var.attrs["masked_constants"] = build_masked_constants(var.attrs["missing_value"])
+    return ds
+
+
+def _job_sources(job: Job, product: Product) -> list[Source]:
+    """The files a job reads: the product's (with its DDR), and for a set every member's and table."""
+    sources = find_source_files(product)
+    if job.product_set:
+        _, finder = read_product(job.url, sidecar_dirs=job.sidecar_dirs, storage_options=job.storage_options)
+        members = find_product_set(product.product_id, finder)
+        for member in members.members.values():
+            sources += find_source_files(read_product(member.url, storage_options=job.storage_options)[0])
+        sources += list(members.tables.values())
+    return list({s.url: s for s in sources}.values())
+
+
+def build_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+    """Chunks, shards and Blosc zstd for every variable (:mod:`xarray_crism.cloud.zarr_layout`)."""
+    encoding = {}
+    for name, var in ds.variables.items():
+        chunking = build_chunking(tuple(map(str, var.dims)), var.shape, var.dtype.itemsize)
+        enc: dict[str, Any] = {"chunks": chunking.chunks}
+        if var.dtype.kind in "biuf":
+            enc["compressors"] = [BloscCodec(**COMPRESSOR, typesize=var.dtype.itemsize)]
+        if chunking.shards is not None:
+            enc["shards"] = chunking.shards
+        if "_FillValue" not in var.attrs:
+            enc["_FillValue"] = None  # no fill value the source does not have (xarray adds NaN to floats)
+        encoding[str(name)] = enc
+    return encoding
+
+
+def _write_group(ds: xr.Dataset, target: str, path: str, storage_options: dict[str, Any], scheduler: str | None) -> None:
+    """Write one group: metadata first, then the data shard by shard on ``scheduler``."""
+    encoding = build_encoding(ds)
+    chunked = ds.copy()
+    for name, var in ds.data_vars.items():  # each variable in its own shards: dask tasks write whole shards
+        enc = encoding[str(name)]
+        chunked[name] = var.chunk(dict(zip(var.dims, enc.get("shards", enc["chunks"]), strict=True)))
+    delayed = chunked.to_zarr(
+        target, group=path or None, mode="w-" if not path else "a", zarr_format=3, consolidated=not path,
+        encoding=encoding, storage_options=storage_options or None, compute=False,
+    )
+    delayed.compute(scheduler=scheduler)  # type: ignore[no-untyped-call]
+
+
+def verify_job(groups: dict[str, xr.Dataset], store: Store, path: str) -> list[str]:
+    """Compare every shard (or chunk) of the product written at ``path`` with its source groups, bit for bit."""
+    from .verify import compare_groups
+
+    return compare_groups(groups, store.url(path), store.storage_options)

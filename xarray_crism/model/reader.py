@@ -1,0 +1,147 @@
+"""Reading part of an array: an outer-indexing key becomes the fewest byte ranges.
+
+The key is given in the layout's ``dims`` order (ints, slices or sorted/unsorted integer
+arrays, one per dimension, as xarray's ``OUTER`` indexing support hands them over). It is
+turned into storage order; for every selected index of the slowest storage axis, the span of
+the second axis that the key touches is read (a whole run of slow indices in one range when
+the span is full). One spectrum of a line-interleaved cube is therefore one line of the file,
+and a full read is one range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ..formats.layouts import ArrayLayout
+from ..io.sources import Source, read_ranges
+
+__all__ = ["Key", "build_ranges", "read_array"]
+
+Key = tuple[int | slice | np.ndarray, ...]
+
+
+def read_array(source: Source, layout: ArrayLayout, key: Key) -> np.ndarray:
+    """Read ``layout[key]`` (outer indexing, ``dims`` order) from ``source``, native byte order."""
+    if len(layout.storage_shape) == 1:
+        return _read_vector(source, layout, key)
+    storage_key, dropped = _to_storage_key(layout, key)
+    counts = [_indices(k, n).size for k, n in zip(storage_key, layout.storage_shape, strict=True)]
+    if 0 in counts:
+        sizes = dict(zip(layout.storage_dims, counts, strict=True))
+        shape = [sizes[d] for i, d in enumerate(layout.dims) if i not in dropped]
+        return np.empty(shape, dtype=layout.dtype.newbyteorder("="))
+    slow = _indices(storage_key[0], layout.storage_shape[0])
+    span = _span(storage_key[1], layout.storage_shape[1])
+    unique = np.unique(slow)
+    ranges, runs = build_ranges(layout, unique, span)
+    blocks = read_ranges(source, ranges)
+    inner = (span[1] - span[0], *layout.storage_shape[2:])
+    parts = [b.view(layout.dtype).reshape(n, *inner) for b, n in zip(blocks, runs, strict=True)]
+    data = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    selection = [
+        _relative(np.searchsorted(unique, slow), len(unique)),
+        _shift(storage_key[1], layout.storage_shape[1], span[0]),
+        *storage_key[2:],
+    ]
+    data = _outer_index(data, selection)
+    data = data.transpose([layout.storage_dims.index(d) for d in layout.dims])
+    if dropped:
+        data = data[tuple(0 if i in dropped else slice(None) for i in range(data.ndim))]
+    if not data.dtype.isnative:
+        data = data.astype(data.dtype.newbyteorder("="))
+    return data
+
+
+def _read_vector(source: Source, layout: ArrayLayout, key: Key) -> np.ndarray:
+    (dim,) = layout.dims
+    as_column = replace(layout, storage_dims=(dim, "_"), storage_shape=(*layout.storage_shape, 1), dims=(dim, "_"))
+    return read_array(source, as_column, (*key, slice(None)))[..., 0]
+
+
+def build_ranges(
+    layout: ArrayLayout, slow: np.ndarray, span: tuple[int, int]
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """Byte ranges covering sorted unique slow-axis indices ``slow``, second-axis ``span``.
+
+    Returns the ranges and how many slow indices each covers. Consecutive indices merge into
+    one range when the span covers the whole second axis.
+    """
+    shape = layout.storage_shape
+    row_bytes = int(np.prod(shape[2:], dtype=np.int64)) * layout.dtype.itemsize
+    slab_bytes = shape[1] * row_bytes
+    full = span == (0, shape[1])
+    runs = _runs(slow) if full else [(int(i), int(i) + 1) for i in slow]
+    ranges = []
+    for first, stop in runs:
+        start = layout.offset + first * slab_bytes + span[0] * row_bytes
+        if full:
+            end = layout.offset + stop * slab_bytes
+        else:
+            end = layout.offset + first * slab_bytes + span[1] * row_bytes
+        ranges.append((start, end))
+    return ranges, [stop - first for first, stop in runs]
+
+
+def _to_storage_key(layout: ArrayLayout, key: Key) -> tuple[list[slice | np.ndarray], set[int]]:
+    if len(key) != len(layout.dims):
+        raise IndexError(f"expected {len(layout.dims)} indices for {layout.dims}, got {len(key)}")
+    by_dim: dict[str, slice | np.ndarray] = {}
+    dropped = set()
+    for i, (dim, k) in enumerate(zip(layout.dims, key, strict=True)):
+        if isinstance(k, (int, np.integer)):
+            size = layout.size[dim]
+            index = int(k) + size if k < 0 else int(k)
+            if not 0 <= index < size:
+                raise IndexError(f"index {k} is out of bounds for {dim} of size {size}")
+            by_dim[dim] = slice(index, index + 1)
+            dropped.add(i)
+        else:
+            by_dim[dim] = k
+    return [by_dim[d] for d in layout.storage_dims], dropped
+
+
+def _indices(k: slice | np.ndarray, size: int) -> np.ndarray:
+    if isinstance(k, slice):
+        return np.arange(size)[k]
+    return np.asarray(k, dtype=np.int64) % size if size else np.asarray(k, dtype=np.int64)
+
+
+def _span(k: slice | np.ndarray, size: int) -> tuple[int, int]:
+    idx = _indices(k, size)
+    if idx.size == 0:
+        return (0, 0)
+    return int(idx.min()), int(idx.max()) + 1
+
+
+def _shift(k: slice | np.ndarray, size: int, offset: int) -> slice | np.ndarray:
+    idx = _indices(k, size) - offset
+    if isinstance(k, slice) and k.step in (None, 1) and idx.size:
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
+
+
+def _relative(positions: np.ndarray, count: int) -> slice | np.ndarray:
+    if positions.size == count and np.array_equal(positions, np.arange(count)):
+        return slice(None)
+    return positions
+
+
+def _runs(sorted_unique: np.ndarray) -> list[tuple[int, int]]:
+    if sorted_unique.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(sorted_unique) != 1) + 1
+    starts = np.concatenate(([0], breaks))
+    stops = np.concatenate((breaks, [sorted_unique.size]))
+    return [(int(sorted_unique[a]), int(sorted_unique[b - 1]) + 1) for a, b in zip(starts, stops, strict=True)]
+
+
+def _outer_index(data: np.ndarray, selection: Sequence[slice | np.ndarray]) -> np.ndarray:
+    if all(isinstance(s, slice) for s in selection):
+        return data[tuple(selection)]
+    for axis, s in enumerate(selection):
+        if not isinstance(s, slice) or s != slice(None):
+            data = data[(slice(None),) * axis + (s,)]
+    return data

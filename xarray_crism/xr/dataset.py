@@ -1,0 +1,70 @@
+"""Product model -> ``xarray.Dataset`` (thin: names, dims, attrs and encodings come from the model)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import xarray as xr
+from xarray.core import indexing
+
+from ..formats.conventions import build_masked_constants
+from ..model.pipeline import open_product
+from ..model.product import Product, Variable
+from .arrays import CrismBackendArray
+
+__all__ = ["build_dataset", "decode_dataset", "open_crism_dataset"]
+
+
+def open_crism_dataset(
+    location: str | os.PathLike[str],
+    *,
+    ddr: str | os.PathLike[str] | None = None,
+    sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
+    storage_options: dict[str, Any] | None = None,
+    drop_variables: Iterable[str] | None = None,
+    bayer: str = "raw",
+    georeference: bool = True,
+    lat_lon: bool = False,
+) -> xr.Dataset:
+    """Open a product lazily as a Dataset (undecoded: xarray's CF decoding comes after)."""
+    product = open_product(
+        location, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options, bayer=bayer,
+        georeference=georeference, lat_lon=lat_lon,
+    )
+    return build_dataset(product, drop_variables)
+
+
+def build_dataset(product: Product, drop_variables: Iterable[str] | None = None) -> xr.Dataset:
+    """Wrap every variable of ``product`` in a lazily indexed xarray Variable."""
+    dropped = set(drop_variables or ())
+    data_vars = {k: _variable(v) for k, v in product.variables.items() if k not in dropped}
+    coords = {k: _variable(v) for k, v in product.coords.items() if k not in dropped}
+    return xr.Dataset(data_vars, coords, attrs=dict(product.attrs))
+
+
+_CF_DECODED = ("_FillValue", "scale_factor", "add_offset")
+
+
+def _variable(var: Variable) -> xr.Variable:
+    """CF keys go to attrs (xarray's decoding moves them to encoding); the rest to encoding."""
+    data = indexing.LazilyIndexedArray(CrismBackendArray(var.data))
+    attrs = {**var.attrs, **{k: v for k, v in var.encoding.items() if k in _CF_DECODED}}
+    encoding = {k: v for k, v in var.encoding.items() if k not in _CF_DECODED}
+    return xr.Variable(var.dims, data, attrs=attrs, encoding=encoding)
+
+
+def decode_dataset(ds: xr.Dataset, mask_and_scale: bool) -> xr.Dataset:
+    """xarray's CF decoding; several masked constants are then listed in ``attrs["masked_constants"]``.
+
+    CF encoders refuse a ``_FillValue`` that differs from ``missing_value``, so the list leaves
+    the encoding once decoded: the decoded data hold NaN for every constant, and writing them
+    (netCDF, Zarr) uses ``_FillValue`` alone.
+    """
+    decoded = xr.decode_cf(ds, mask_and_scale=mask_and_scale, decode_times=False, decode_coords=False)
+    if mask_and_scale:
+        for var in decoded.variables.values():
+            if "missing_value" in var.encoding:
+                var.attrs["masked_constants"] = build_masked_constants(var.encoding.pop("missing_value"))
+    return decoded
