@@ -1,4 +1,4 @@
-"""Command line: ``xarray-crism show`` (:mod:`.main`) and ``xarray-crism convert`` (:mod:`.convert`)."""
+"""Command line: ``xarray-crism show`` (:mod:`~xarray_crism.cli.main`) and ``xarray-crism convert`` (:mod:`~xarray_crism.cli.convert`)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 ``factorize_fields`` finds the distinct fields of a column (so each distinct text is converted
 once), ``parse_reals`` computes plain decimals in bulk (others through pandas' C parser) and
 ``decode_fields`` makes str objects with one ``str.split``; all give exactly what
-:func:`~xarray_crism.formats.tables.convert_ascii` gives.
+``convert_ascii`` gives.
 """
 
 from __future__ import annotations

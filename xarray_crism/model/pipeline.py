@@ -1,6 +1,6 @@
 """Opening a product, as one visible sequence: read the label, then the steps of its kind.
 
-:data:`STEPS` is keyed by :attr:`~xarray_crism.formats.products.ProductKind.band_coordinates`
+:data:`STEPS` is keyed by ``ProductKind.band_coordinates``
 (where a kind's band coordinates come from); each row lists, in order, the steps that join the
 product's companions. A new product family is a new row (or a new ``band_coordinates`` value in
 :data:`~xarray_crism.formats.products.KINDS` and a row here), never a new branch.
