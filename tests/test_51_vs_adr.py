@@ -11,7 +11,7 @@ import pytest
 import rasterio
 import xarray as xr
 
-from xarray_crism.errors import LabelValueError
+from xarray_crism.errors import LabelValueError, SidecarWarning
 from xarray_crism.formats.adr import build_line_roles
 from xarray_crism.formats.products import KINDS, identify_product
 from xarray_crism.model.read import read_product
@@ -206,3 +206,18 @@ def test_the_adr_family_is_rows_of_the_kind_table(tmp_path: Path) -> None:
     label = write_adr(tmp_path, "ADR_TE_0000_9_0947778566_0", np.ones((3, 4, 5), np.float32), ["LATITUDE", "LONGITUDE", "LS"])
     ds = xr.open_dataset(label, engine="crism")
     assert ds.surface_temperature.dims == ("latitude", "longitude", "ls") and float(ds.surface_temperature.sum()) == 60.0
+
+
+def test_converts_to_zarr_and_reads_back_the_same(tmp_path: Path) -> None:
+    import xarray_crism
+
+    label = CRISM / "adr" / "ADR10000000000_061C4_VS31L_8.LBL"
+    with pytest.warns(SidecarWarning):  # its WA CDR is not in the corpus (tests/test_54_companions.py)
+        report = xarray_crism.to_zarr(label, tmp_path / "vs.zarr", verify=True)
+    assert [r.status for r in report.results] == ["converted"] and not report.results[0].differences
+    store = xr.open_zarr(tmp_path / "vs.zarr")
+    local = _open(label)
+    assert list(store.data_vars) == sorted(local.data_vars)
+    for name in local.data_vars:
+        np.testing.assert_array_equal(store[name].values, local[name].values)
+    np.testing.assert_array_equal(store.detector_row.values, local.detector_row.values)
