@@ -256,8 +256,8 @@ def test_polar_label_and_gdal_half_pixel(tmp_path: Path) -> None:
     ("old", "new", "keyword"),
     [
         ("= EQUIRECTANGULAR", "= SINUSOIDAL", "MAP_PROJECTION_TYPE"),
-        ("C_AXIS_RADIUS                = 3396 <KM>", "C_AXIS_RADIUS                = 3376.2 <KM>", "C_AXIS_RADIUS"),
-        ("= 0.231528833585 <KM/PIXEL>", "= 0.2315 <KM/PIXEL>", "MAP_SCALE"),
+        ("B_AXIS_RADIUS                = 3396 <KM>", "B_AXIS_RADIUS                = 3376.2 <KM>", "B_AXIS_RADIUS"),
+        ("= 0.231528833585 <KM/PIXEL>", "= 0.2415 <KM/PIXEL>", "MAP_SCALE"),  # 0.2315 agrees to its 4 decimals
         ("LINE_PROJECTION_OFFSET       = -640.0\n", "", "LINE_PROJECTION_OFFSET"),
         ("SAMPLE_PROJECTION_OFFSET     = 640.0", "SAMPLE_PROJECTION_OFFSET     = N/A", "SAMPLE_PROJECTION_OFFSET"),
         ("= 256 <PIXEL/DEGREE>", "= 0 <PIXEL/DEGREE>", "MAP_RESOLUTION"),

@@ -89,7 +89,9 @@ def test_data_model_of_a_trdr() -> None:
     assert ds.attrs["product_id"] == "FRT0001458F_01_IF156L_TRR3"
     assert ds.attrs["observation_id"] == "0001458F" and ds.attrs["sensor"] == "L"
     assert ds.attrs["pds_label"] == (CRISM / "trdr" / "frt0001458f_01_if156l_trr3.lbl").read_bytes().decode("latin-1")
-    assert ds.attrs["missing_sidecars"] == ["FRT0001458F_01_RA156L_HKP3.TAB", "TRDRHK.FMT"]
+    assert ds.attrs["missing_sidecars"] == [  # the label's housekeeping table and its format, and its WA CDR
+        "FRT0001458F_01_RA156L_HKP3.TAB", "TRDRHK.FMT", "CDR450924300802_WA0300000L_3.IMG",
+    ]
     json.dumps(ds.attrs)
     for var in ds.variables.values():
         json.dumps(var.attrs)

@@ -112,7 +112,7 @@ def test_housekeeping_table_with_fmt_becomes_variables_on_line(tmp_path: Path) -
     np.testing.assert_array_equal(ds.hk_exposure_time.values, values["EXPOSURE_TIME"])
     np.testing.assert_array_equal(ds.hk_shutter_status.values, values["SHUTTER_STATUS"])
     assert ds.hk_fpe_temperature.dims == ("line",)
-    assert "missing_sidecars" not in ds.attrs
+    assert ds.attrs["missing_sidecars"] == ["CDR450924300802_WA0300000L_3.IMG"]  # the tables are found, not the WA CDR
 
 
 def test_edr_is_uint16_dn_with_its_frame_table(tmp_path: Path) -> None:

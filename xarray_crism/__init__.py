@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import Any
 
 from .errors import (
+    CompanionMismatchError,
     CrismError,
     FileChangedError,
     LabelSyntaxError,
@@ -20,6 +21,7 @@ from .errors import (
     RemoteReadError,
     ShapeMismatchError,
     SidecarNotFoundError,
+    SidecarWarning,
     StoreExistsError,
     TruncatedFileError,
     UnsafePathError,
@@ -42,6 +44,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CompanionMismatchError",
     "CrismError",
     "FileChangedError",
     "LabelSyntaxError",
@@ -50,6 +53,7 @@ __all__ = [
     "RemoteReadError",
     "ShapeMismatchError",
     "SidecarNotFoundError",
+    "SidecarWarning",
     "StoreExistsError",
     "TruncatedFileError",
     "UnsafePathError",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "CompanionMismatchError",
     "CrismError",
     "FileChangedError",
     "LabelSyntaxError",
@@ -18,6 +19,7 @@ __all__ = [
     "RemoteReadError",
     "ShapeMismatchError",
     "SidecarNotFoundError",
+    "SidecarWarning",
     "StoreExistsError",
     "TruncatedFileError",
     "UnsafePathError",
@@ -80,6 +82,14 @@ class UnsafePathError(CrismError):
 
 class SidecarNotFoundError(CrismError):
     """A companion file (DDR, WA CDR, ...) that was asked for and not found."""
+
+
+class CompanionMismatchError(CrismError):
+    """A companion product given explicitly (``ddr=PATH``) that belongs to another product."""
+
+
+class SidecarWarning(UserWarning):
+    """A companion file named by a label was not used as named (absent, or another epoch stood in)."""
 
 
 class ShapeMismatchError(CrismError):

@@ -1,7 +1,26 @@
 """Map coordinates and CRS of a PDS3 ``IMAGE_MAP_PROJECTION`` object (CRISM MRDR, VRDR, MTRDR).
 
-``parse_map_projection`` reads the object into a :class:`MapProjection`; the ``build_*`` functions are
-pure numpy on it. Pixel indices are 0-based; ``scale = R*pi/180 / MAP_RESOLUTION`` metres, R = A_AXIS_RADIUS.
+``parse_map_projection`` reads the object into a :class:`MapProjection`; ``choose_convention`` settles how
+its offsets are read from the label's own bounds; the ``build_*`` functions are pure numpy on it. Pixel
+indices are 0-based; ``scale = R*pi/180 / MAP_RESOLUTION`` metres (CRISM tile reading) or MAP_SCALE (PDS
+standard reading), R the sphere below.
+
+TWO READINGS of an equirectangular SAMPLE_PROJECTION_OFFSET, both computed, the one the label's bounds fit
+kept (:func:`choose_convention`; recorded as ``map_convention`` in the ``spatial_ref`` attributes, and
+refused only when neither fits): ``"crism_tile"`` (MRDR/VRDR tiles, described below: the offset counts
+equatorial pixels) and ``"pds_standard"`` (MTRDR/TER labels, GDAL's reading: ``x_j = (j -
+SAMPLE_PROJECTION_OFFSET) * MAP_SCALE``). The published georeferencing of the real MTRDR FRT00005C5E
+(upper-left corner 4,422,849.2 m, 1,104,156.6 m, 18 m pixels, true scale at 15 deg) fits only the
+standard reading: its WESTERNMOST_LONGITUDE 77.279195 is the first pixel centre, where the tile reading
+puts 74.64597. At CENTER_LATITUDE 0 the two coincide and the tile reading is recorded.
+
+SPHERE, as GDAL's PDS driver models the radii: an equirectangular map is on a sphere of A_AXIS_RADIUS
+(ISIS writes the local radius there; B must equal A), a planetocentric polar stereographic one on a
+sphere of C_AXIS_RADIUS. When A and C differ, an equirectangular label is also tried on the ellipsoid's
+local radius at CENTER_LATITUDE (``a*c / hypot(c*cos(lat), a*sin(lat))``: 3,394,839.8 m at 15 deg for
+the IAU 3396.19/3376.2 km ellipsoid, the sphere of FRT00005C5E's ENVI header); ``sphere_radius_source``
+says which. MAP_SCALE and MAP_RESOLUTION must agree to the precision they are printed with (half a unit
+of the last digit of each; a parsed number's trailing zeros are not seen, which only widens it).
 
 EQUIRECTANGULAR: ``+proj=eqc +lat_ts=CENTER_LATITUDE +lon_0=CENTER_LONGITUDE +x_0=0 +y_0=0 +R=R``, pixel
 centres ``y_i = (LINE_PROJECTION_OFFSET - i)*scale`` (the CRISM map catalog's ``LINE = LINE_PROJECTION_OFFSET
@@ -39,7 +58,8 @@ centre (T0897: MINIMUM_LATITUDE 1.0 px, EASTERNMOST_LONGITUDE 0.78 px).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -47,8 +67,11 @@ import numpy as np
 from ..errors import LabelValueError
 from ..labels.pds3 import Block, Quantity
 
-__all__ = ["MapProjection", "build_crs_wkt", "build_geotransform", "build_grid_mapping_attrs", "build_lonlat", "build_xy",
-           "check_bounds", "parse_map_projection"]
+__all__ = ["CONVENTIONS", "MapProjection", "build_crs_wkt", "build_geotransform", "build_grid_mapping_attrs", "build_lonlat",
+           "build_xy", "check_bounds", "choose_convention", "parse_map_projection"]
+
+#: Readings of an equirectangular SAMPLE_PROJECTION_OFFSET, in the order they are tried (see the module doc).
+CONVENTIONS = ("crism_tile", "pds_standard")
 
 _KINDS = {"EQUIRECTANGULAR": "equirectangular", "POLAR STEREOGRAPHIC": "polar_stereographic"}
 _METRES = {"": 1000.0, "KM": 1000.0, "KILOMETERS": 1000.0, "M": 1.0, "METERS": 1.0, "METRES": 1.0}
@@ -73,6 +96,10 @@ class MapProjection:
     hemisphere: int = 1
     bounds: dict[str, float] = field(default_factory=dict, hash=False)
     extent: tuple[int, int] | None = None  # (lines, samples) of LINE/SAMPLE_FIRST/LAST_PIXEL
+    convention: str = "crism_tile"  # one of CONVENTIONS, or "crism_polar_tile"
+    radius_source: str = "A_AXIS_RADIUS"
+    spheres: tuple[tuple[str, float, float], ...] = ()  # (radius source, radius m, tile pixel size m) the label allows
+    map_scale_m: float = 0.0  # MAP_SCALE as printed, metres: the pixel of the pds_standard reading
 
 
 def parse_map_projection(label: Block, url: str) -> MapProjection | None:
@@ -81,7 +108,6 @@ def parse_map_projection(label: Block, url: str) -> MapProjection | None:
     if block is None:
         return None
     kind = _parse_kind(block, url)
-    radius = _parse_radius(block, url)
     lat0 = _number(block, "CENTER_LATITUDE", url)
     if kind == "polar_stereographic" and abs(abs(lat0) - 90.0) > 1e-6:
         raise LabelValueError(url, "CENTER_LATITUDE", block.get("CENTER_LATITUDE"), "90 or -90 for a POLAR STEREOGRAPHIC map")
@@ -91,13 +117,15 @@ def parse_map_projection(label: Block, url: str) -> MapProjection | None:
     resolution = _number(block, "MAP_RESOLUTION", url)
     if resolution <= 0:
         raise LabelValueError(url, "MAP_RESOLUTION", block.get("MAP_RESOLUTION"), "a positive number of pixels per degree")
-    scale = radius * math.pi / 180.0 / resolution
-    _check_scale(block, scale, url)
+    spheres = _scaled_spheres(block, _sphere_candidates(block, kind, lat0, url), resolution, url)
+    source, radius, scale = spheres[0]
     bounds = {key: float(_plain(block.get(key))) for key in _BOUNDS if _is_number(_plain(block.get(key)))}
     return MapProjection(
         kind, radius, lat0, _number(block, "CENTER_LONGITUDE", url), _number(block, "LINE_PROJECTION_OFFSET", url),
         _number(block, "SAMPLE_PROJECTION_OFFSET", url), resolution, scale,
         -1 if kind == "polar_stereographic" and lat0 < 0 else 1, bounds, _parse_extent(block),
+        "crism_polar_tile" if kind == "polar_stereographic" else CONVENTIONS[0], source, spheres,
+        _metres(block, "MAP_SCALE", url, "/PIXEL"),
     )
 
 
@@ -133,21 +161,71 @@ def _metres(block: Block, key: str, url: str, per: str = "") -> float:
     return _number(block, key, url) * factor
 
 
-def _parse_radius(block: Block, url: str) -> float:
-    radius = _metres(block, "A_AXIS_RADIUS", url)
-    for key in ("B_AXIS_RADIUS", "C_AXIS_RADIUS"):
-        if abs(_metres(block, key, url) - radius) > 1.0:
-            expected = f"{radius / 1000:.9g} KM like A_AXIS_RADIUS (only a sphere is modelled)"
-            raise LabelValueError(url, key, block.get(key), expected)
-    if radius <= 0:
-        raise LabelValueError(url, "A_AXIS_RADIUS", block.get("A_AXIS_RADIUS"), "a positive radius")
-    return radius
+def _sphere_candidates(block: Block, kind: str, lat0: float, url: str) -> list[tuple[str, float]]:
+    """The spheres a label allows, GDAL's first: (which radius, metres).
+
+    GDAL's PDS driver maps an EQUIRECTANGULAR label on a sphere of A_AXIS_RADIUS (ISIS writes the
+    local radius there) and a planetocentric POLAR STEREOGRAPHIC one on a sphere of C_AXIS_RADIUS.
+    When A and C differ, an equirectangular map may also be on the ellipsoid's local radius at
+    CENTER_LATITUDE: :func:`choose_convention` keeps the one the label's bounds fit.
+    """
+    a, c = _parse_radii(block, url)
+    if kind == "polar_stereographic":
+        if abs(a - c) > 1.0 and str(block.get("COORDINATE_SYSTEM_NAME", "PLANETOCENTRIC")).upper() != "PLANETOCENTRIC":
+            raise LabelValueError(url, "COORDINATE_SYSTEM_NAME", block.get("COORDINATE_SYSTEM_NAME"),
+                                  "PLANETOCENTRIC for a POLAR STEREOGRAPHIC map whose A and C radii differ")
+        return [("C_AXIS_RADIUS", c)]
+    if abs(a - c) <= 1.0:
+        return [("A_AXIS_RADIUS", a)]
+    phi = math.radians(lat0)
+    local = a * c / math.hypot(c * math.cos(phi), a * math.sin(phi))
+    return [("A_AXIS_RADIUS", a), ("local radius at CENTER_LATITUDE of the A/C ellipsoid", local)]
 
 
-def _check_scale(block: Block, scale: float, url: str) -> None:
-    if abs(_metres(block, "MAP_SCALE", url, "/PIXEL") - scale) > 1e-6 * scale:
-        why = "A_AXIS_RADIUS*pi/180 / MAP_RESOLUTION, within a relative 1e-6"
+def _parse_radii(block: Block, url: str) -> tuple[float, float]:
+    a, b, c = (_metres(block, f"{axis}_AXIS_RADIUS", url) for axis in "ABC")
+    for key, value in (("A_AXIS_RADIUS", a), ("C_AXIS_RADIUS", c)):
+        if value <= 0:
+            raise LabelValueError(url, key, block.get(key), "a positive radius")
+    if abs(b - a) > 1.0:
+        raise LabelValueError(url, "B_AXIS_RADIUS", block.get("B_AXIS_RADIUS"),
+                              f"{a / 1000:.9g} KM like A_AXIS_RADIUS (a triaxial body is not modelled)")
+    return a, c
+
+
+def _scaled_spheres(
+    block: Block, spheres: list[tuple[str, float]], resolution: float, url: str,
+) -> tuple[tuple[str, float, float], ...]:
+    """The candidate spheres whose MAP_RESOLUTION agrees with MAP_SCALE, each with its pixel size."""
+    out = tuple((source, r, size) for source, r in spheres if (size := _pixel_size(block, r, resolution, url)) is not None)
+    if not out:
+        scale = spheres[0][1] * math.pi / 180.0 / resolution
+        why = "radius*pi/180 / MAP_RESOLUTION, to the precision MAP_SCALE and MAP_RESOLUTION are printed with"
         raise LabelValueError(url, "MAP_SCALE", block.get("MAP_SCALE"), f"{scale / 1000:.12g} KM/PIXEL ({why})")
+    return out
+
+
+def _pixel_size(block: Block, radius: float, resolution: float, url: str) -> float | None:
+    """Metres per pixel: ``radius*pi/180 / MAP_RESOLUTION`` when MAP_SCALE agrees with it to 1e-6; else, when
+    they agree to the precision both are printed with, the more precisely printed one; else None."""
+    derived = radius * math.pi / 180.0 / resolution
+    stated = _metres(block, "MAP_SCALE", url, "/PIXEL")
+    if abs(stated - derived) <= 1e-6 * derived:
+        return derived
+    scale_error = _half_unit(block.get("MAP_SCALE")) * stated / _number(block, "MAP_SCALE", url)
+    resolution_error = _half_unit(block.get("MAP_RESOLUTION")) / resolution  # relative
+    if abs(stated - derived) > scale_error + derived * resolution_error:
+        return None
+    return stated if scale_error / stated < resolution_error else derived
+
+
+def _half_unit(value: Any) -> float:
+    """Half a unit of the last digit a number is printed with (``0.018`` -> 0.0005, ``256`` -> 0.5)."""
+    number = _plain(value)
+    if isinstance(number, int):
+        return 0.5
+    exponent = Decimal(repr(float(number))).as_tuple().exponent
+    return 0.5 * 10.0 ** int(exponent)
 
 
 def _check_orientation(block: Block, url: str) -> None:
@@ -171,6 +249,8 @@ def _origin(proj: MapProjection) -> tuple[float, float]:
     """(line, sample) of the projection origin, 0-based pixel-centre coordinates (see the module doc)."""
     if proj.kind == "polar_stereographic":
         return proj.line_offset - 0.5, proj.sample_offset - 0.5
+    if proj.convention == "pds_standard":
+        return proj.line_offset, proj.sample_offset
     return proj.line_offset, proj.sample_offset * math.cos(math.radians(proj.center_latitude))
 
 
@@ -215,7 +295,7 @@ def build_grid_mapping_attrs(proj: MapProjection) -> dict[str, object]:
     attrs: dict[str, object] = {
         "crs_wkt": wkt, "spatial_ref": wkt, "GeoTransform": " ".join(f"{v:.17g}" for v in build_geotransform(proj)),
         "semi_major_axis": proj.radius_m, "semi_minor_axis": proj.radius_m, "inverse_flattening": 0.0,
-        "longitude_of_prime_meridian": 0.0,
+        "longitude_of_prime_meridian": 0.0, "map_convention": proj.convention, "sphere_radius_source": proj.radius_source,
     }
     if proj.kind == "polar_stereographic":
         attrs |= {
@@ -245,10 +325,58 @@ def build_lonlat(proj: MapProjection, y: np.ndarray, x: np.ndarray) -> tuple[np.
 
 def check_bounds(proj: MapProjection, lines: int, samples: int, url: str) -> None:
     """Raise :class:`LabelValueError` when the label's bounds contradict its offsets (see the module doc)."""
+    for key, value, expected, pixels, which in _misfits(proj, lines, samples):
+        if pixels > _TOLERANCE_PX + 1e-6:
+            why = f"the {which}, MAP_RESOLUTION = {_num(proj.resolution)}"
+            raise LabelValueError(url, key, value, f"{expected:.7g} within {_TOLERANCE_PX} pixels ({why})", _HINT)
+
+
+def choose_convention(proj: MapProjection, lines: int, samples: int, url: str) -> MapProjection:
+    """The reading of the offsets (and sphere) that the label's bounds fit best; raise when none fits.
+
+    Equirectangular labels are read both ways (:data:`CONVENTIONS`: the CRISM tile reading, pixels
+    of ``radius*pi/180 / MAP_RESOLUTION``, then the PDS standard GDAL applies, pixels of MAP_SCALE)
+    on every sphere the label allows. Of the candidates whose bounds all lie within a pixel, the one
+    whose sphere makes MAP_SCALE and MAP_RESOLUTION agree best wins, then the nearest bounds, then
+    the first (a label without bounds keeps the tile reading). Polar tiles have one reading.
+    """
     if proj.kind != "equirectangular":
-        return
+        return proj
+    spheres = proj.spheres or ((proj.radius_source, proj.radius_m, proj.scale_m),)
+    candidates = [
+        replace(proj, convention=convention, radius_source=source, radius_m=radius,
+                scale_m=proj.map_scale_m if convention == "pds_standard" and proj.map_scale_m > 0 else scale)
+        for source, radius, scale in spheres for convention in CONVENTIONS
+    ]
+    worst = [max(_misfits(c, lines, samples), key=lambda m: m[3], default=None) for c in candidates]
+    fitting = [
+        (max(_scale_mismatch(c), 1e-6), 0.0 if w is None else w[3], i)
+        for i, (c, w) in enumerate(zip(candidates, worst, strict=True)) if w is None or w[3] <= _TOLERANCE_PX + 1e-6
+    ]
+    if fitting:
+        return candidates[min(fitting)[2]]
+    key, value, _, _, _ = min((w for w in worst if w is not None), key=lambda m: m[3])  # where the nearest reading fails
+    readings = "; ".join(
+        f"{next(m[2] for m in _misfits(c, lines, samples) if m[0] == key):.7g} reading SAMPLE_PROJECTION_OFFSET "
+        f"the {c.convention} way on the sphere of {c.radius_source} ({_num(c.radius_m)} m)" for c in candidates
+    )
+    raise LabelValueError(url, key, value, f"one of: {readings}; within {_TOLERANCE_PX} pixels", _HINT)
+
+
+def _scale_mismatch(proj: MapProjection) -> float:
+    """Relative difference of MAP_SCALE and ``radius*pi/180 / MAP_RESOLUTION`` on the projection's sphere."""
+    if proj.map_scale_m <= 0:
+        return 0.0
+    return abs(proj.map_scale_m - proj.radius_m * math.pi / 180.0 / proj.resolution) / proj.map_scale_m
+
+
+def _misfits(proj: MapProjection, lines: int, samples: int) -> list[tuple[str, float, float, float, str]]:
+    """(keyword, label value, value at the pixel centre, pixels apart, which centre) of every bound the label gives."""
+    if proj.kind != "equirectangular":
+        return []
     lines, samples = proj.extent or (lines, samples)
-    res, lon0, lat_ts = proj.resolution, proj.center_longitude, proj.center_latitude
+    res = proj.radius_m * math.pi / 180.0 / proj.scale_m  # pixels per degree of the sphere (MAP_RESOLUTION, or MAP_SCALE's)
+    lon0, lat_ts = proj.center_longitude, proj.center_latitude
     lon_res = res * math.cos(math.radians(lat_ts))  # samples per degree of longitude
     sample0 = _origin(proj)[1]
     last_line, last_sample = proj.line_offset - lines + 1, samples - 1 - sample0
@@ -261,6 +389,7 @@ def check_bounds(proj: MapProjection, lines: int, samples: int, url: str) -> Non
         "WESTERNMOST_LONGITUDE": (lon_res, lon0 - sample0 / lon_res, "longitude of the first " + at_lon),
         "EASTERNMOST_LONGITUDE": (lon_res, lon0 + last_sample / lon_res, "longitude of the last " + at_lon),
     }
+    out = []
     for key, (per_degree, expected, which) in edges.items():
         value = proj.bounds.get(key)
         if value is None:
@@ -268,6 +397,5 @@ def check_bounds(proj: MapProjection, lines: int, samples: int, url: str) -> Non
         diff = value - expected
         if key.endswith("LONGITUDE"):
             diff, expected = (diff + 180.0) % 360.0 - 180.0, expected % 360.0
-        if abs(diff) * per_degree > _TOLERANCE_PX + 1e-6:
-            why = f"the {which}, MAP_RESOLUTION = {_num(res)}"
-            raise LabelValueError(url, key, value, f"{expected:.7g} within {_TOLERANCE_PX} pixels ({why})", _HINT)
+        out.append((key, value, expected, abs(diff) * per_degree, which))
+    return out

@@ -24,7 +24,7 @@ from ..formats.projection import (
     build_grid_mapping_attrs,
     build_lonlat,
     build_xy,
-    check_bounds,
+    choose_convention,
     parse_map_projection,
 )
 from ..formats.wv_tables import check_envi_header, parse_envi_header, parse_wv_table
@@ -112,7 +112,7 @@ def attach_map_coordinates(product: Product, *, lat_lon: bool = False) -> None:
             'Open it with georeference=False to get line/sample dimensions without map coordinates',
         )
     lines, samples = product.sizes["line"], product.sizes["sample"]
-    check_bounds(proj, lines, samples, url)
+    proj = choose_convention(proj, lines, samples, url)
     for table in (product.variables, product.coords):
         for name, var in list(table.items()):
             table[name] = _renamed(var)

@@ -19,7 +19,7 @@ from .map_products import attach_map_coordinates, attach_wv_coordinates
 from .mastcamz import attach_filter_coordinates
 from .product import Product
 from .read import read_product
-from .sidecars import attach_ddr, attach_wavelengths, find_ddr
+from .sidecars import attach_ddr, attach_wavelengths, check_ddr_belongs, find_ddr
 
 __all__ = ["STEPS", "OpenOptions", "open_product"]
 
@@ -33,6 +33,7 @@ class OpenOptions:
     bayer: str = "raw"
     georeference: bool = True
     lat_lon: bool = False
+    ddr_check: bool = True
 
 
 Step = Callable[[Product, SidecarFinder, OpenOptions], None]
@@ -47,6 +48,7 @@ def open_product(
     bayer: str = "raw",
     georeference: bool = True,
     lat_lon: bool = False,
+    ddr_check: bool = True,
 ) -> Product:
     """Read a product's label and run the steps of its kind (:data:`STEPS`).
 
@@ -55,10 +57,11 @@ def open_product(
     products get their WV table's band coordinates; map-projected ones ``y``/``x`` and
     ``spatial_ref`` (``georeference=False``: plain ``line``/``sample``), and lazy 2-D
     ``lat``/``lon`` with ``lat_lon=True``. CRISM sensor-space products get their wavelengths,
-    and their DDR with ``ddr="auto"`` or a path.
+    and their DDR with ``ddr="auto"`` or a path; a path must name the DDR ``"auto"`` would pick
+    (same observation, counter and sensor) unless ``ddr_check=False``.
     """
     product, finder = read_product(location, sidecar_dirs=sidecar_dirs, storage_options=storage_options)
-    options = OpenOptions(ddr, storage_options, bayer, georeference, lat_lon)
+    options = OpenOptions(ddr, storage_options, bayer, georeference, lat_lon, ddr_check)
     for step in STEPS[product.kind.band_coordinates]:
         step(product, finder, options)
     return product
@@ -102,6 +105,8 @@ def add_ddr(product: Product, finder: SidecarFinder, options: OpenOptions) -> No
         ddr_product = find_ddr(product, finder)
     else:
         ddr_product = read_product(options.ddr, storage_options=options.storage_options)[0]
+        if options.ddr_check:
+            check_ddr_belongs(product, ddr_product)
     attach_ddr(product, ddr_product)
 
 

@@ -8,13 +8,15 @@ order in which a product's companions are joined is :data:`~xarray_crism.model.p
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import numpy as np
 
-from ..errors import LabelValueError, ShapeMismatchError, SidecarNotFoundError
+from ..errors import CompanionMismatchError, LabelValueError, ShapeMismatchError, SidecarNotFoundError, SidecarWarning
+from ..formats.products import parse_product_id
 from ..formats.wavelengths import (
     SW_COLUMNS,
     build_sw_wavelengths,
@@ -27,7 +29,7 @@ from ..io.sources import SidecarFinder, Source
 from .product import DerivedArray, DiskArray, Memo, Product, Variable
 from .read import read_product
 
-__all__ = ["attach_ddr", "attach_wavelengths", "find_ddr", "find_wa_label"]
+__all__ = ["attach_ddr", "attach_wavelengths", "check_ddr_belongs", "find_ddr", "find_wa_label", "named_wa_epoch"]
 
 _WAVELENGTH_ATTRS = {"units": "nm", "long_name": "wavelength", "standard_name": "radiation_wavelength"}
 _SW_DEFINITION = "mean over unbinned detector columns {0}-{1} (SIS SW definition)"
@@ -45,7 +47,9 @@ def attach_wavelengths(product: Product, finder: SidecarFinder) -> None:
     if wa is not None:
         wa_image = (wa.product_id.product_id, Memo(partial(_wa_by_row, wa, rows)))
         _attach_pixel_wavelength(product, wa, wa_image[1])
-    compute, source = _wavelength_source(product, finder, sensor, wa_image, rows)
+    compute, source, substitute = _wavelength_source(product, finder, sensor, wa_image, rows)
+    if wa is None:
+        _report_missing_wa(product, finder, source, substitute)
     attrs = {**_WAVELENGTH_ATTRS, "source": source, "definition": _SW_DEFINITION.format(*_sw_columns(sensor))}
     product.coords["wavelength"] = Variable(DerivedArray(("band",), (bands,), np.dtype(np.float64), Memo(compute)), attrs)
 
@@ -56,19 +60,65 @@ def _wavelength_source(
     sensor: str,
     wa_image: tuple[str, Callable[[], np.ndarray]] | None,
     rows: Callable[..., np.ndarray],
-) -> tuple[Callable[[], np.ndarray], str]:
+) -> tuple[Callable[[], np.ndarray], str, str]:
+    """How ``wavelength`` is computed, its ``source`` text, and what stood in for a named epoch ("" if none)."""
     observed = parse_sclk(product.attrs.get("spacecraft_clock_start_count"))
     sw = _find_sw_table(finder, sensor, observed)
     if sw is not None:
-        return partial(_from_sw_table, sw, rows), f"{sw.product_id.product_id} (CDR6 SW table)"
+        return partial(_from_sw_table, sw, rows), f"{sw.product_id.product_id} (CDR6 SW table)", ""
     if wa_image is not None:
         wa_id, image = wa_image
-        return partial(_from_wa, image, _binning(product), sensor), f"{wa_id} (WA CDR4, SW definition)"
-    shipped = choose_epoch([((key[1], key[2]), key) for key in read_shipped_table() if key[0] == sensor], observed)
+        return partial(_from_wa, image, _binning(product), sensor), f"{wa_id} (WA CDR4, SW definition)", ""
+    shipped = _shipped_epoch(product, sensor, observed)
     if shipped is None:
         raise SidecarNotFoundError(product.source.url, "MRO:SENSOR_ID", sensor, "a wavelength table for the sensor")
     origin, table_rows, table_nm = read_shipped_table()[shipped]
-    return partial(_from_rows, rows, table_rows, table_nm), f"{origin} (table shipped with xarray-crism)"
+    named = named_wa_epoch(product)
+    substitute = "" if named is None or named == shipped[1:] else (
+        f"the named epoch {named[0]}/{named[1]:010d} is not in the shipped table: epoch {shipped[1]}/{shipped[2]:010d} "
+        + ("stands in, the latest not after SPACECRAFT_CLOCK_START_COUNT" if observed else "stands in, the latest")
+    )
+    return partial(_from_rows, rows, table_rows, table_nm), f"{origin} (table shipped with xarray-crism)", substitute
+
+
+def _shipped_epoch(product: Product, sensor: str, observed: tuple[int, int] | None) -> tuple[str, int, int] | None:
+    """The shipped table's key: the epoch of the WA CDR the label names when the table has it, else by time."""
+    named = named_wa_epoch(product)
+    if named is not None and (sensor, *named) in read_shipped_table():
+        return (sensor, *named)
+    return choose_epoch([((key[1], key[2]), key) for key in read_shipped_table() if key[0] == sensor], observed)
+
+
+def _report_missing_wa(product: Product, finder: SidecarFinder, source: str, substitute: str) -> None:
+    """List the WA CDR the label names but that was not found in ``missing_sidecars``, and warn what stood in."""
+    name = _named_wa_file(product)
+    if name is None:
+        return
+    product.attrs.setdefault("missing_sidecars", []).append(name)
+    places = ", ".join(d for _, d in finder.directories())
+    message = (
+        f"{product.source.url}: MRO:WAVELENGTH_FILE_NAME = {name!r} was not found (looked in {places}); "
+        f"wavelength from {source} instead, and no pixel_wavelength"
+    )
+    warnings.warn(message + (f"; {substitute}" if substitute else "") + ". Pass sidecar_dirs=[...] to use it",
+                  SidecarWarning, stacklevel=2)
+
+
+def _named_wa_file(product: Product) -> str | None:
+    """The WA CDR file ``MRO:WAVELENGTH_FILE_NAME`` names (an IMG), or None when it names none."""
+    name = product.attrs.get("wavelength_file_name")
+    if not isinstance(name, str) or name.upper() in ("N/A", "NULL", "") or not name.upper().endswith(".IMG"):
+        return None
+    return name
+
+
+def named_wa_epoch(product: Product) -> tuple[int, int] | None:
+    """(SCLK partition, time) of the WA CDR that ``MRO:WAVELENGTH_FILE_NAME`` names, if it names one."""
+    name = str(product.attrs.get("wavelength_file_name", ""))
+    pid = parse_product_id(re.sub(r"\.IMG$", "", name.strip().upper()))
+    if pid is None or pid.sclk_partition is None or pid.sclk_time is None:
+        return None
+    return pid.sclk_partition, pid.sclk_time
 
 
 def _sw_columns(sensor: str) -> tuple[int, int]:
@@ -85,8 +135,8 @@ def _binning(product: Product) -> int:
 
 def find_wa_label(product: Product, finder: SidecarFinder) -> Source | None:
     """The label of the WA CDR that ``MRO:WAVELENGTH_FILE_NAME`` names, when found."""
-    name = product.attrs.get("wavelength_file_name")
-    if not isinstance(name, str) or name.upper() in ("N/A", "NULL", "") or not name.upper().endswith(".IMG"):
+    name = _named_wa_file(product)
+    if name is None:
         return None
     label_name = re.sub(r"\.IMG$", ".LBL", name, flags=re.IGNORECASE)
     return finder.find(label_name, product.source.url, "MRO:WAVELENGTH_FILE_NAME")
@@ -184,6 +234,24 @@ def find_ddr(product: Product, finder: SidecarFinder) -> Product:
         raise finder.not_found(f"{stem}_DE###{pid.sensor}_DDR#.LBL", product.source.url, "ddr='auto'")
     ddr, _ = read_product(found[-1].url, storage_options=_options(found[-1]))
     return ddr
+
+
+def check_ddr_belongs(product: Product, ddr: Product) -> None:
+    """Refuse a DDR that ``ddr="auto"`` would not pick: another observation, counter, sensor or product type."""
+    pid, other = product.product_id, ddr.product_id
+    if pid.observation_id is None:
+        raise LabelValueError(product.source.url, "PRODUCT_ID", pid.product_id, "a sensor-space product (ddr=PATH)")
+    fields = ("family", "code", "class_type", "observation_id", "counter", "sensor")
+    expected = dict(zip(fields, ("DDR", "DE", pid.class_type, pid.observation_id, pid.counter, pid.sensor), strict=True))
+    differ = {f: getattr(other, f) for f in fields if getattr(other, f) != expected[f]}
+    if differ:
+        mine = ", ".join(f"{f} {expected[f]}" for f in differ)
+        raise CompanionMismatchError(
+            ddr.source.url, "PRODUCT_ID", other.product_id,
+            f"the DDR of {pid.product_id} ({mine}, as ddr='auto' selects; this DDR has "
+            + ", ".join(f"{f} {v}" for f, v in differ.items()) + ")",
+            "Pass the DDR of the same observation, counter and sensor, or ddr_check=False to join it anyway",
+        )
 
 
 def attach_ddr(product: Product, ddr: Product) -> None:

@@ -22,7 +22,8 @@ import numpy as np
 from .cubes import GeneratedProduct
 
 __all__ = [
-    "MapGrid", "equirectangular_grid", "polar_grid", "write_envi_header", "write_map_product", "write_wv_table",
+    "MapGrid", "equirectangular_grid", "polar_grid", "projected_grid", "write_envi_header", "write_map_product",
+    "write_wv_table",
 ]
 
 _STORAGE = {"BAND_SEQUENTIAL": (0, 1, 2), "LINE_INTERLEAVED": (1, 0, 2), "SAMPLE_INTERLEAVED": (1, 2, 0)}
@@ -59,6 +60,43 @@ def equirectangular_grid(
         "LINE_PROJECTION_OFFSET": f"{max_lat * resolution}", "SAMPLE_PROJECTION_OFFSET": f"{(lon0 - west) * resolution}",
     }
     return MapGrid(lines, samples, _with_radius(keywords, radius_km))
+
+
+def projected_grid(
+    upper_left_m: tuple[float, float], pixel_m: float, lines: int, samples: int, *,
+    center_latitude: float, sphere_m: float, center_longitude: float = 0.0,
+    radii_km: tuple[float, float, float] | None = None, convention: str = "pds_standard",
+    scale_decimals: int = 3, resolution_decimals: int = 4,
+) -> MapGrid:
+    """An equirectangular map from its georeferencing (an ENVI header's map info), as MTRDR/TER labels write it.
+
+    ``upper_left_m``: (x, y) of the upper-left pixel corner in metres of the projection on a sphere of
+    ``sphere_m``; the bounds are the first and last pixel centres (as in the real MTRDR labels), printed with
+    6 decimals. ``convention``: ``"pds_standard"`` writes SAMPLE_PROJECTION_OFFSET in pixels of the map
+    (GDAL's reading, real MTRDRs), ``"crism_tile"`` in equatorial pixels (MRDR tiles). ``radii_km``: the
+    label's A, B, C radii (default: the sphere). MAP_SCALE and MAP_RESOLUTION are printed with
+    ``scale_decimals`` and ``resolution_decimals`` decimals.
+    """
+    cos = math.cos(math.radians(center_latitude))
+    x0, y0 = upper_left_m[0] + pixel_m / 2, upper_left_m[1] - pixel_m / 2  # first pixel centre
+    per_degree = sphere_m * math.pi / 180
+    sample_offset = -x0 / pixel_m / (cos if convention == "crism_tile" else 1.0)
+    west = center_longitude + x0 / (per_degree * cos)
+    east = center_longitude + (x0 + (samples - 1) * pixel_m) / (per_degree * cos)
+    a, b, c = radii_km or (sphere_m / 1000,) * 3
+    keywords = {
+        "MAP_PROJECTION_TYPE": "EQUIRECTANGULAR", "A_AXIS_RADIUS": f"{a} <KM>", "B_AXIS_RADIUS": f"{b} <KM>",
+        "C_AXIS_RADIUS": f"{c} <KM>", "CENTER_LATITUDE": f"{center_latitude} <DEG>",
+        "CENTER_LONGITUDE": f"{center_longitude} <DEG>", "LINE_FIRST_PIXEL": "1", "LINE_LAST_PIXEL": str(lines),
+        "SAMPLE_FIRST_PIXEL": "1", "SAMPLE_LAST_PIXEL": str(samples),
+        "MAP_RESOLUTION": f"{per_degree / pixel_m:.{resolution_decimals}f} <PIX/DEG>",
+        "MAP_SCALE": f"{pixel_m / 1000:.{scale_decimals}f} <KM/PIXEL>",
+        "MAXIMUM_LATITUDE": f"{y0 / per_degree:.6f} <DEG>",
+        "MINIMUM_LATITUDE": f"{(y0 - (lines - 1) * pixel_m) / per_degree:.6f} <DEG>",
+        "WESTERNMOST_LONGITUDE": f"{west % 360:.6f} <DEG>", "EASTERNMOST_LONGITUDE": f"{east % 360:.6f} <DEG>",
+        "LINE_PROJECTION_OFFSET": f"{y0 / pixel_m:.4f}", "SAMPLE_PROJECTION_OFFSET": f"{sample_offset:.4f}",
+    }
+    return MapGrid(lines, samples, keywords)
 
 
 def polar_grid(size: int, resolution: float, *, north: bool = True, radius_km: float = 3396.0) -> MapGrid:

@@ -25,7 +25,7 @@ class CrismBackendEntrypoint(BackendEntrypoint):
     supports_groups = True
     open_dataset_parameters = (
         "filename_or_obj", "drop_variables", "mask_and_scale", "ddr", "sidecar_dirs", "storage_options", "bayer",
-        "georeference", "lat_lon",
+        "georeference", "lat_lon", "ddr_check",
     )
 
     def open_dataset(  # type: ignore[override]
@@ -40,10 +40,11 @@ class CrismBackendEntrypoint(BackendEntrypoint):
         bayer: str = "raw",
         georeference: bool = True,
         lat_lon: bool = False,
+        ddr_check: bool = True,
     ) -> xr.Dataset:
         ds = open_crism_dataset(
             filename_or_obj, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options,
-            drop_variables=drop_variables, bayer=bayer, georeference=georeference, lat_lon=lat_lon,
+            drop_variables=drop_variables, bayer=bayer, georeference=georeference, lat_lon=lat_lon, ddr_check=ddr_check,
         )
         return decode_dataset(ds, mask_and_scale)
 

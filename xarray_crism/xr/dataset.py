@@ -27,11 +27,12 @@ def open_crism_dataset(
     bayer: str = "raw",
     georeference: bool = True,
     lat_lon: bool = False,
+    ddr_check: bool = True,
 ) -> xr.Dataset:
     """Open a product lazily as a Dataset (undecoded: xarray's CF decoding comes after)."""
     product = open_product(
         location, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options, bayer=bayer,
-        georeference=georeference, lat_lon=lat_lon,
+        georeference=georeference, lat_lon=lat_lon, ddr_check=ddr_check,
     )
     return build_dataset(product, drop_variables)
 
