@@ -13,6 +13,7 @@ import xarray as xr
 from ..errors import CrismError
 from ..samples import sample_path
 from .convert import add_convert_parser, run_convert
+from .download import add_download_parser, run_download
 
 __all__ = ["main"]
 
@@ -31,10 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     show.add_argument("--bayer", choices=("raw", "split"), default="raw", help="split raw Bayer mosaics into R, G, B")
     show.add_argument("--sidecar-dir", action="append", default=[], help="extra directory or URL for sidecars")
     add_convert_parser(sub)
+    add_download_parser(sub)
     args = parser.parse_args(argv)
-    if args.command == "convert":
+    if args.command in ("convert", "download"):
         try:
-            return run_convert(args)
+            return run_convert(args) if args.command == "convert" else run_download(args)
         except CrismError as err:
             print(f"xarray-crism: {err}", file=sys.stderr)
             return 2
