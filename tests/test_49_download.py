@@ -100,7 +100,7 @@ def test_a_transfer_cut_short_leaves_no_file_under_its_name(mirror: RangeServer,
     dest = tmp_path / "dl"
     dest.mkdir()
     mirror.reset(faults=["drop"])
-    with pytest.raises(RemoteReadError, match="frt00014679_01_if156s_trr3.img"):
+    with pytest.raises(RemoteReadError, match=r"frt00014679_01_if156s_trr3\.img"):
         copy_file(source, dest)
     assert list(dest.iterdir()) == []
     copied = copy_file(source, dest)

@@ -65,8 +65,9 @@ def build_volume_set(name: str, root: str | None = None) -> VolumeSet:
     if key in _SINGLE:
         directory, default = _SINGLE[key]
         return VolumeSet(f"{(root or default).rstrip('/')}/{directory}/{key}/")
-    known = sorted([f"mrocr_{v}" for v in TRDR_TO_DDR] + list(_SINGLE)) + ["mastcamz"]
     raise QueryError(
-        "public archive", "volume", name, f"a public volume name ({known[0]} ... {known[-2]}, or mastcamz)",
+        "public archive", "volume", name,
+        "a public volume name (mrocr_2101 ... mrocr_2116 TRDR, mrocr_1001 ... mrocr_1010 DDR, mrocr_4001 MTRDR, "
+        "mrocr_3201 MRDR, mrocr_0001 EDR/CDR, or mastcamz)",
         "Pass the volume's URL or path instead of a name for any other volume",
     )
