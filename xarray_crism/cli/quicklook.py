@@ -64,7 +64,9 @@ def build_quicklook(ds: xr.Dataset) -> QuickLook:
     if not good.any():
         good = np.ones(cube.sizes["band"], dtype=bool)  # nothing passes: show what there is rather than nothing
     bands, label = _choose_bands(wavelength, good)
-    title = f"{ds.attrs.get('product_id', name)}: {label}"
+    if "cfa_type" in ds.attrs and not np.isfinite(wavelength).any():
+        label = f"raw Bayer mosaic ({ds.attrs['cfa_type']})"
+    title = f"{ds.attrs.get('product_id', name)}\n{label}"
     return QuickLook(name, bands, tuple(float(wavelength[b]) for b in bands), title, good)
 
 
@@ -153,7 +155,8 @@ def write_quicklook(ds: xr.Dataset, path: str) -> QuickLook:
 
 def _draw_image(ax: Any, image: xr.DataArray, look: QuickLook) -> Any:
     """imshow with line 0 (or north) at the top; grey for one band."""
-    options: dict[str, Any] = {"rgb": "band"} if "band" in image.dims else {"cmap": "gray", "add_colorbar": False}
+    grey = {"cmap": "gray", "add_colorbar": False, "interpolation": "antialiased", "interpolation_stage": "data"}
+    options: dict[str, Any] = {"rgb": "band"} if "band" in image.dims else grey  # grey: average pixels when shrinking
     artist = image.plot.imshow(ax=ax, yincrease="y" in image.dims, vmin=0.0, vmax=1.0, **options)
     ax.set_title(look.title, fontsize=9)
     ax.set_aspect("equal")
