@@ -75,11 +75,13 @@ def test_a_second_download_fetches_nothing_and_no_ddr_leaves_the_ddr_out(mirror:
 
 def test_download_a_mastcamz_product_from_the_imaging_layout(mirror: RangeServer, tmp_path: Path) -> None:
     name = "ZL0_0711_0730054943_723RAD_N0332864ZCAM03014_048085A02"
-    run = _download("--volume", "mastcamz", "--root", f"{mirror.url}/mars2020", "--sol", "711", "--sensor", "L",
-                    "--to", str(tmp_path))
+    run = _download("--volume", "mastcamz", "--root", f"{mirror.url}/mars2020", "--sol", "711",
+                    "--product-id", "ZL0_0711_0730054943*", "--to", str(tmp_path / "d"))  # the README's command
     assert run.returncode == 0, run.stderr
-    assert (tmp_path / f"{name}.IMG").read_bytes() == (CORPUS / "mastcamz" / "rad" / f"{name}.IMG").read_bytes()
-    assert xr.open_dataset(tmp_path / f"{name}.IMG", engine="crism").radiance.shape == (3, 688, 624)
+    dest = tmp_path / "d"
+    assert "1 product(s), 1 file(s) copied" in run.stdout and [p.name for p in dest.iterdir()] == [f"{name}.IMG"]
+    assert (dest / f"{name}.IMG").read_bytes() == (CORPUS / "mastcamz" / "rad" / f"{name}.IMG").read_bytes()
+    assert xr.open_dataset(dest / f"{name}.IMG", engine="crism").radiance.shape == (3, 688, 624)
 
 
 @pytest.mark.parametrize(("args", "message"), [
