@@ -8,9 +8,8 @@ volume's products. URLs are templated on the user parameter ``root`` (default: t
 ``cat(root="https://mirror.example/mro")`` or ``cat(root="s3://bucket/mro")`` reads a mirror with the
 same layout below ``root``.
 
-Volume lists and their date coverage are those published by the PDS Geosciences Node (CRISM page);
-the TRDR -> DDR pairing follows the dates: a TRDR volume is paired with the DDR volume whose period
-holds it. TRDR volumes after MROCR_2112 have no DDR volume listed in our sources, so they have none.
+Volume lists, their URLs and the TRDR -> DDR pairing are the tables of :mod:`xarray_crism.archive.public`
+(shared with ``xarray-crism download``).
 """
 
 from __future__ import annotations
@@ -23,19 +22,7 @@ from intake.readers.entry import Catalog
 from intake.readers.user_parameters import SimpleUserParameter
 
 from xarray_crism.archive.intake_plugin import CrismVolume, CrismVolumeReader
-
-GEOSCIENCES = "https://pds-geosciences.wustl.edu/mro"
-PDS_IMAGING = "https://planetarydata.jpl.nasa.gov/img/data/mars2020"
-TRDR = "mro-m-crism-3-rdr-targeted-v1"
-DDR = "mro-m-crism-6-ddr-v1"
-EDR = "mro-m-crism-2-edr-v1"
-MTRDR = "mro-m-crism-5-rdr-mptargeted-v1"
-MRDR = "mro-m-crism-5-rdr-multispectral-v1"
-#: TRDR volume -> the DDR volume covering the same dates (PDS Geosciences Node volume table).
-TRDR_TO_DDR = {
-    2101: 1001, 2102: 1001, 2103: 1002, 2104: 1002, 2105: 1003, 2106: 1004, 2107: 1005, 2108: 1006,
-    2109: 1007, 2110: 1008, 2111: 1009, 2112: 1010, 2113: None, 2114: None, 2115: None, 2116: None,
-}
+from xarray_crism.archive.public import DDR, EDR, GEOSCIENCES, MRDR, MTRDR, PDS_IMAGING, TRDR, TRDR_TO_DDR
 
 
 def volume_entry(url: str, description: str, **kwargs: Any) -> CrismVolumeReader:

@@ -1,4 +1,5 @@
-"""Command line: ``xarray-crism show`` (:mod:`~xarray_crism.cli.main`) and ``xarray-crism convert`` (:mod:`~xarray_crism.cli.convert`)."""
+"""Command line: ``xarray-crism show`` (:mod:`xarray_crism.cli.main`; quick looks :mod:`xarray_crism.cli.quicklook`),
+``xarray-crism convert`` (:mod:`xarray_crism.cli.convert`) and ``xarray-crism download`` (:mod:`xarray_crism.cli.download`)."""
 
 from __future__ import annotations
 

@@ -7,12 +7,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import numpy as np
 import xarray as xr
 
 from ..errors import CrismError
 from ..samples import sample_path
 from .convert import add_convert_parser, run_convert
+from .download import add_download_parser, run_download
+from .quicklook import write_quicklook
 
 __all__ = ["main"]
 
@@ -31,10 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     show.add_argument("--bayer", choices=("raw", "split"), default="raw", help="split raw Bayer mosaics into R, G, B")
     show.add_argument("--sidecar-dir", action="append", default=[], help="extra directory or URL for sidecars")
     add_convert_parser(sub)
+    add_download_parser(sub)
     args = parser.parse_args(argv)
-    if args.command == "convert":
+    if args.command in ("convert", "download"):
         try:
-            return run_convert(args)
+            return run_convert(args) if args.command == "convert" else run_download(args)
         except CrismError as err:
             print(f"xarray-crism: {err}", file=sys.stderr)
             return 2
@@ -49,27 +51,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_quicklook(ds, args.png)
         print(f"quick look written to {args.png}")
     return 0
-
-
-def write_quicklook(ds: xr.Dataset, path: str) -> None:
-    """Draw the band nearest 770 nm (or the middle band) and the mean spectrum to a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    name = next(n for n, v in ds.data_vars.items() if v.dims == ("band", "line", "sample"))
-    cube = ds[name]
-    band = int(np.nanargmin(np.abs(ds.wavelength.values - 770.0))) if "wavelength" in ds.coords else ds.sizes["band"] // 2
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    cube.isel(band=band).plot(ax=left, robust=True)  # type: ignore[call-arg]
-    spectrum = cube.mean(("line", "sample"))
-    x = "wavelength" if "wavelength" in ds.coords else "band"
-    spectrum.plot(ax=right, x=x, marker=".", linestyle="none")  # type: ignore[call-arg]
-    right.set_title(f"mean spectrum of {ds.attrs.get('product_id', '')}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
 
 
 if __name__ == "__main__":
