@@ -17,7 +17,7 @@ from . import bands, browse, corrections, mastcamz, spectra, summary
 __all__ = ["CrismAccessor", "ZcamAccessor"]
 
 
-@xr.register_dataset_accessor("crism")
+@xr.register_dataset_accessor("crism")  # type: ignore[no-untyped-call]
 class CrismAccessor:
     """CRISM analysis on a cube Dataset (TRDR, TER, MTRDR): ``ds.crism.summary()`` and friends."""
 
@@ -65,7 +65,7 @@ class CrismAccessor:
         return spectra.spectrum(self._ds, **kwargs)
 
 
-@xr.register_dataset_accessor("zcam")
+@xr.register_dataset_accessor("zcam")  # type: ignore[no-untyped-call]
 class ZcamAccessor:
     """Mastcam-Z analysis on a ``stack_filters`` cube: band depth, slope, ratio, eye merge, R*."""
 

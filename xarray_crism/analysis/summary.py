@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -51,23 +52,23 @@ class Reflectance:
         half = width // 2
         low, high = max(index - half, 0), min(index + half, self.cube.shape[0] - 1)
         if low == high:
-            return self.cube[index]
+            return np.asarray(self.cube[index])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN kernels give NaN
-            return np.nanmedian(self.cube[low : high + 1], axis=0)
+            return np.asarray(np.nanmedian(self.cube[low : high + 1], axis=0))
 
 
 def _depth(r: Reflectance, bands: Sequence[tuple[float, int]], inverted: bool = False) -> np.ndarray:
     (ws, ks), (wc, kc), (wl, kl) = bands
     a = (r.wave(wc) - r.wave(ws)) / (r.wave(wl) - r.wave(ws))
     continuum = (1.0 - a) * r(ws, ks) + a * r(wl, kl)
-    return 1.0 - (continuum / r(wc, kc) if inverted else r(wc, kc) / continuum)
+    return np.asarray(1.0 - (continuum / r(wc, kc) if inverted else r(wc, kc) / continuum))
 
 
 def _continuum(r: Reflectance, p: Parameter, target: float) -> np.ndarray:
     (w1, k1), (w2, k2) = p.anchors
     slope = (r(w2, k2) - r(w1, k1)) / (r.wave(w2) - r.wave(w1))
-    return r(w1, k1) + slope * (r.wave(target) - r.wave(w1))
+    return np.asarray(r(w1, k1) + slope * (r.wave(target) - r.wave(w1)))
 
 
 def _continuum_index(r: Reflectance, p: Parameter) -> np.ndarray:
@@ -88,7 +89,7 @@ def _continuum_ratio(r: Reflectance, p: Parameter) -> np.ndarray:
 
 def _bd3000(r: Reflectance, p: Parameter) -> np.ndarray:
     (w1, k1), (w2, k2), (w3, k3) = p.bands
-    return 1.0 - r(w3, k3) / (r(w2, k2) * (r(w2, k2) / r(w1, k1)))
+    return np.asarray(1.0 - r(w3, k3) / (r(w2, k2) * (r(w2, k2) / r(w1, k1))))
 
 
 Form = Callable[[Reflectance, Parameter], np.ndarray]
@@ -191,10 +192,10 @@ def _resolve(ds: xr.Dataset, params: Sequence[str] | str | None, wavelengths: np
     return [p.upper() for p in wanted]
 
 
-def _compute(data: object, wavelengths: np.ndarray, names: list[str]) -> object:
+def _compute(data: Any, wavelengths: np.ndarray, names: list[str]) -> Any:
     if not isinstance(data, da.Array):
         return compute_block(np.asarray(data), wavelengths, names)
-    cube = data.rechunk({0: -1})
+    cube = data.rechunk({0: -1})  # type: ignore[no-untyped-call]
     return cube.map_blocks(
         compute_block, wavelengths, names, dtype=np.float32, chunks=((len(names),), *cube.chunks[1:]),
         name="crism-summary",
