@@ -28,7 +28,10 @@ class ProductKind:
     product's own WV table, TER/MTRDR or MRDR/VRDR layout). ``map_projected``: the label must
     carry an ``IMAGE_MAP_PROJECTION`` and the image dims become ``("band", "y", "x")``.
     ``image_attributes``: the IMAGE object's own keywords (a browse product's stretch) become
-    attributes of the variable.
+    attributes of the variable. ``lines_as_variables``: each line of the image is its own
+    ``(band, sample)`` variable, named from the label's ``Line N: [a, b], Name`` comments (VS ADRs,
+    :func:`~xarray_crism.formats.adr.build_line_roles`). ``label_attributes``: label keyword ->
+    Dataset attribute, copied for this kind on top of the common ones (an ADR's validity times).
     """
 
     family: str
@@ -44,6 +47,8 @@ class ProductKind:
     band_coordinates: str = "crism"
     map_projected: bool = False
     image_attributes: bool = False
+    lines_as_variables: bool = False
+    label_attributes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class ProductId:
     tile: int | None = None
     browse_type: str | None = None
     resolution: int | None = None
+    source_observation_id: str | None = None
 
 
 _SENSOR_SPACE = re.compile(
@@ -81,6 +87,14 @@ _CDR6 = re.compile(
     r"CDR6_(?P<partition>\d)_(?P<time>\d{10})_(?P<code>[A-Z]{2})_(?P<sensor>[SLJ])_(?P<version>[0-9A-Z])"
 )
 _ADR = re.compile(r"ADR_?(?P<code>[A-Z]{2})_(?P<wavelength>\d{4})_(?P<partition>\d)_(?P<time>\d{10})_(?P<version>[0-9A-Z])")
+#: ``ADRptttttttttt_xxxxx_VSbwn_v`` (the comment block of every VS ADR label): validity start SCLK,
+#: source volcano-scan observation, binning and wavelength filter codes, sensor, version.
+_ADR_VS = re.compile(
+    r"ADR(?P<partition>\d)(?P<time>\d{10})_(?P<source_observation>[0-9A-F]{5})_(?P<code>VS)(?P<binning>\d)"
+    r"(?P<filter>\d)(?P<sensor>[SLJ])_(?P<version>[0-9A-Z])"
+)
+#: Calibration and ancillary name patterns: (family, pattern); a new ADR type is a row here and in KINDS.
+_CALIBRATION_PATTERNS = (("CDR4", _CDR4), ("CDR6", _CDR6), ("ADR", _ADR), ("ADR", _ADR_VS))
 _MASTCAMZ = re.compile(
     r"Z(?P<sensor>[LR])(?P<filter>[0-9A-Z])_(?P<sol>\d{4})_(?P<sclk>\d{10})_(?P<msec>\d{3})(?P<code>[A-Z]{3})_"
     r"(?P<rest>[A-Z0-9_]+?)(?P<version>\d{2})"
@@ -98,6 +112,12 @@ _FILETYPE_FAMILY = {
 }
 
 _I_OVER_F = "I/F"
+#: Label keywords of a calibration product's validity and provenance -> attribute names.
+_VALIDITY = (
+    ("START_TIME", "valid_from"), ("STOP_TIME", "valid_until"),
+    ("SPACECRAFT_CLOCK_START_COUNT", "valid_from_sclk"), ("SPACECRAFT_CLOCK_STOP_COUNT", "valid_until_sclk"),
+    ("PIXEL_AVERAGING_WIDTH", "binning"), ("SOURCE_PRODUCT_ID", "source_product_id"),
+)
 _W = "W m-2 um-1 sr-1"
 
 
@@ -164,6 +184,10 @@ KINDS: dict[tuple[str, str], ProductKind] = {
     ("MCZ", "RAD"): ProductKind("MCZ", "RAD", "Mastcam-Z radiance", "radiance", "spectral radiance", "W m-2 sr-1 nm-1", None, has_wavelengths=False, band_coordinates="filters"),
     ("MCZ", "IOF"): ProductKind("MCZ", "IOF", "Mastcam-Z radiance factor", "i_over_f", "radiance factor (I/F)", "1", None, has_wavelengths=False, band_coordinates="filters"),
     ("ADR", "*"): ProductKind("ADR", "*", "look-up table", None, "", None, fill_value=None, content="array", has_wavelengths=False),
+    ("ADR", "VS"): ProductKind(
+        "ADR", "VS", "volcano-scan atmospheric transmission", "atmospheric_transmission", "atmospheric transmission",
+        "1", lines_as_variables=True, label_attributes=_VALIDITY,
+    ),
     **_map_kinds("TER", False, {**_TARGETED, "RE": "RE"}),
     **_map_kinds("MTRDR", True, {**_TARGETED, "DE": "DE"}),
     **_map_kinds("MRDR", True, {"IF": "IF", "AL": "AL", "SU": "SU", "DE": "DE", "DL": "DE", "BR": "BR"}),
@@ -211,16 +235,21 @@ def parse_product_id(text: str) -> ProductId | None:
             text, "MCZ", m["code"], m["sensor"], version=m["version"], sclk_time=int(m["sclk"]),
             filter_code=m["filter"], sol=int(m["sol"]),
         )
-    for family, pattern in (("CDR4", _CDR4), ("CDR6", _CDR6), ("ADR", _ADR)):
+    for family, pattern in _CALIBRATION_PATTERNS:
         m = pattern.fullmatch(text)
         if m:
-            g = m.groupdict()
-            binning = int(g["binning"]) if "binning" in g else None
-            return ProductId(
-                text, family, g["code"], g.get("sensor"), version=g["version"],
-                sclk_partition=int(g["partition"]), sclk_time=int(g["time"]), binning_code=binning,
-            )
+            return _calibration_product_id(text, family, m.groupdict())
     return None
+
+
+def _calibration_product_id(text: str, family: str, g: dict[str, str]) -> ProductId:
+    """CDR4/CDR6/ADR names: validity start SCLK, and binning, filter and source observation where named."""
+    binning = int(g["binning"]) if "binning" in g else None
+    return ProductId(
+        text, family, g["code"], g.get("sensor"), version=g["version"], sclk_partition=int(g["partition"]),
+        sclk_time=int(g["time"]), binning_code=binning, filter_code=g.get("filter"),
+        source_observation_id=g.get("source_observation"),
+    )
 
 
 def _map_product_id(text: str, g: dict[str, str | None]) -> ProductId:

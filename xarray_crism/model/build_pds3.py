@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import LabelValueError, ShapeMismatchError
+from ..formats.adr import build_line_roles
 from ..formats.conventions import LABEL_ATTRIBUTES, STRUCTURAL_IMAGE_KEYWORDS, band_variable, build_cf_encoding, cf_units
 from ..formats.layouts import ArrayLayout, build_array_layout, build_image_layout, resolve_pointer
 from ..formats.products import identify_product
@@ -53,7 +54,8 @@ def build_product(source: Source, text: str, finder: SidecarFinder) -> Product:
     label = parse_label(text, source.url)
     product_id = str(label.get("PRODUCT_ID") or posixpath.splitext(source.name)[0])
     pid, kind = identify_product(product_id, source.url)
-    product = Product(source, pid, kind, label, text, attrs=_build_attrs(label, pid.__dict__, text))
+    attrs = _build_attrs(label, pid.__dict__, text, kind.label_attributes)
+    product = Product(source, pid, kind, label, text, attrs=attrs)
     _CONTENT_BUILDERS[kind.content](product, finder)
     return check_disjoint(product)
 
@@ -110,7 +112,7 @@ def _build_images(product: Product, finder: SidecarFinder) -> None:
     cube = next(iter(product.variables.values())).data
     bands = cube.layout.size["band"] if isinstance(cube, DiskArray) else 1
     _add_band_coordinates(product, finder, bands)
-    _add_line_tables(product, finder, cube.layout.size["line"] if isinstance(cube, DiskArray) else 0)
+    _add_line_tables(product, finder, cube.layout.size.get("line", 0) if isinstance(cube, DiskArray) else 0)
 
 
 _IMAGE_KEYWORDS = ("LINES", "LINE_SAMPLES", "SAMPLE_TYPE", "SAMPLE_BITS")
@@ -138,6 +140,9 @@ def _add_image_variables(product: Product, image: Block, cube: DiskArray, suffix
     encoding = {"_FillValue": kind.fill_value} if kind.fill_value is not None and cube.dtype.kind == "f" else {}
     constants = {k: v for k, v in image.keywords() if k.endswith("_CONSTANT")}
     encoding |= build_cf_encoding(cube.dtype, image.get("SCALING_FACTOR"), image.get("OFFSET"), constants, product.source.url)
+    if kind.lines_as_variables:
+        _add_line_variables(product, image, cube, encoding)
+        return
     if kind.variable is not None:
         attrs = {k: v for k, v in attrs.items() if v} | (_image_attributes(image) if kind.image_attributes else {})
         chunks = build_preferred_chunks(cube.layout)
@@ -161,6 +166,24 @@ def _add_image_variables(product: Product, image: Block, cube: DiskArray, suffix
                 product.source.url, "BAND_NAME", band_name, f"band names that give distinct variables ({key} twice)"
             )
         product.variables[key] = Variable(DiskArray(cube.source, cube.layout, band), band_attrs, dict(encoding))
+
+
+def _add_line_variables(product: Product, image: Block, cube: DiskArray, encoding: dict[str, Any]) -> None:
+    """One ``(band, sample)`` variable per line of a line-interleaved image, named by the label (VS ADRs)."""
+    layout, url = cube.layout, product.source.url
+    if layout.storage_dims != ("line", "band", "sample"):
+        raise LabelValueError(
+            url, "BAND_STORAGE_TYPE", image.get("BAND_STORAGE_TYPE"),
+            f"LINE_INTERLEAVED (each line of a {product.kind.family} {product.kind.code} is its own variable)",
+        )
+    plane = layout.nbytes // max(layout.size["line"], 1)
+    units = cf_units(image.get("UNIT")) or product.kind.units
+    for line, role in enumerate(build_line_roles(product.label_text, layout.size["line"], url)):
+        sub = ArrayLayout(layout.filename, layout.offset + line * plane, layout.dtype, ("band", "sample"),
+                          (layout.size["band"], layout.size["sample"]), ("band", "sample"))
+        attrs = {"long_name": role.long_name, **({"units": units} if units else {}), **role.attrs}
+        chunks = build_preferred_chunks(sub)
+        product.variables[role.variable] = Variable(DiskArray(cube.source, sub), attrs, {**encoding, "preferred_chunks": chunks})
 
 
 def _image_attributes(image: Block) -> dict[str, Any]:
@@ -204,12 +227,38 @@ def _add_band_coordinates(product: Product, finder: SidecarFinder, bands: int) -
     row_bytes = rownum.block.get("ROW_BYTES")
     if filename is None or rows != bands or not isinstance(row_bytes, int) or row_bytes < 1:
         raise LabelValueError(url, "ROWNUM_TABLE", (rownum.pointer, rows), f"a pointer to {bands} rows with ROW_BYTES")
-    src, _ = data_source(finder, filename, rownum.key)
-    load = Memo(partial(_read_rownum, src, start, (rows, row_bytes), build_columns(rownum.block, url), url))
-    product.coords["detector_row"] = Variable(
-        DerivedArray(("band",), (bands,), np.dtype(np.int64), load),
-        {"long_name": "detector row of the band (ROWNUM_TABLE)", "units": "1"},
-    )
+    src, size = data_source(finder, filename, rownum.key)
+    attrs = {"long_name": "detector row of the band (ROWNUM_TABLE)", "units": "1"}
+    moved = _table_after_image(product, src, start, rows * row_bytes, size)
+    if moved != start:
+        attrs["table_offset"] = (
+            f"{rownum.key} = {plain(rownum.pointer)!r} points inside the IMAGE; read at byte {moved}, right after "
+            "the image, where the file holds it"
+        )
+        log.info("%s: %s", url, attrs["table_offset"])
+    load = Memo(partial(_read_rownum, src, moved, (rows, row_bytes), build_columns(rownum.block, url), url))
+    product.coords["detector_row"] = Variable(DerivedArray(("band",), (bands,), np.dtype(np.int64), load), attrs)
+
+
+def _table_after_image(product: Product, src: Source, start: int, nbytes: int, file_size: int) -> int:
+    """Where a table pointed inside the image really is: right after the image, if it fits there.
+
+    The real 3-line VS ADR labels point their ROWNUM_TABLE at record ``BANDS + 1`` although their
+    own comment says ``BANDS * LINES + 1``: inside the image. A table never overlaps the image, so
+    it is read after the image when the file holds it there; otherwise the label is refused.
+    """
+    extents = [
+        (v.data.layout.offset, v.data.layout.offset + v.data.layout.nbytes) for v in product.variables.values()
+        if isinstance(v.data, DiskArray) and v.data.source.path == src.path
+    ]
+    if not extents or not min(e[0] for e in extents) <= start < max(e[1] for e in extents):
+        return start
+    end = max(e[1] for e in extents)
+    if end + nbytes > file_size:
+        raise LabelValueError(
+            product.source.url, "^ROWNUM_TABLE", start, f"a table outside the IMAGE (bytes {min(e[0] for e in extents)}-{end})",
+        )
+    return end
 
 
 def _read_rownum(src: Source, start: int, rows_bytes: tuple[int, int], columns: list[Column], url: str) -> np.ndarray:
@@ -333,13 +382,15 @@ _CONTENT_BUILDERS: dict[str, Callable[[Product, SidecarFinder], None]] = {
 }
 
 
-def _build_attrs(label: Block, pid_fields: dict[str, Any], text: str) -> dict[str, Any]:
+def _build_attrs(
+    label: Block, pid_fields: dict[str, Any], text: str, kind_attributes: tuple[tuple[str, str], ...] = (),
+) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
-    for keyword, name in LABEL_ATTRIBUTES.items():
+    for keyword, name in (*LABEL_ATTRIBUTES.items(), *kind_attributes):
         value = label.get(keyword)
         if value is not None:
             attrs[name] = plain(value)
-    for key in ("family", "code", "class_type", "observation_id", "counter", "sensor", "version"):
+    for key in ("family", "code", "class_type", "observation_id", "counter", "sensor", "version", "source_observation_id"):
         if pid_fields.get(key) is not None:
             attrs[f"product_{key}" if key in ("family", "code", "version") else key] = pid_fields[key]
     attrs["pds_label"] = text

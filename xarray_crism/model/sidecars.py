@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import LabelValueError, ShapeMismatchError, SidecarNotFoundError
+from ..formats.products import parse_product_id
 from ..formats.wavelengths import (
     SW_COLUMNS,
     build_sw_wavelengths,
@@ -64,11 +65,28 @@ def _wavelength_source(
     if wa_image is not None:
         wa_id, image = wa_image
         return partial(_from_wa, image, _binning(product), sensor), f"{wa_id} (WA CDR4, SW definition)"
-    shipped = choose_epoch([((key[1], key[2]), key) for key in read_shipped_table() if key[0] == sensor], observed)
+    shipped = _shipped_epoch(product, sensor, observed)
     if shipped is None:
         raise SidecarNotFoundError(product.source.url, "MRO:SENSOR_ID", sensor, "a wavelength table for the sensor")
     origin, table_rows, table_nm = read_shipped_table()[shipped]
     return partial(_from_rows, rows, table_rows, table_nm), f"{origin} (table shipped with xarray-crism)"
+
+
+def _shipped_epoch(product: Product, sensor: str, observed: tuple[int, int] | None) -> tuple[str, int, int] | None:
+    """The shipped table's key: the epoch of the WA CDR the label names when the table has it, else by time."""
+    named = named_wa_epoch(product)
+    if named is not None and (sensor, *named) in read_shipped_table():
+        return (sensor, *named)
+    return choose_epoch([((key[1], key[2]), key) for key in read_shipped_table() if key[0] == sensor], observed)
+
+
+def named_wa_epoch(product: Product) -> tuple[int, int] | None:
+    """(SCLK partition, time) of the WA CDR that ``MRO:WAVELENGTH_FILE_NAME`` names, if it names one."""
+    name = str(product.attrs.get("wavelength_file_name", ""))
+    pid = parse_product_id(re.sub(r"\.IMG$", "", name.strip().upper()))
+    if pid is None or pid.sclk_partition is None or pid.sclk_time is None:
+        return None
+    return pid.sclk_partition, pid.sclk_time
 
 
 def _sw_columns(sensor: str) -> tuple[int, int]:
