@@ -46,10 +46,10 @@ class Spectrum:
             self.lookup[target] = best
         return self.lookup[target]
 
-    def W(self, target: float) -> float:  # noqa: N802 - the IDL's names
+    def W(self, target: float) -> float:
         return self.waves[self.index(target)]
 
-    def R(self, target: float, k: int = 5) -> float:  # noqa: N802
+    def R(self, target: float, k: int = 5) -> float:
         i, half = self.index(target), k // 2
         window = [v for v in self.values[max(0, i - half): min(len(self.values) - 1, i + half) + 1] if not math.isnan(v)]
         if not window:
@@ -238,7 +238,8 @@ def test_bad_bands_good_bands_and_spectral_order() -> None:
     assert good.sizes["band"] == len(waves) - sum(expected)
     ordered = good.crism.spectral_order()
     assert np.all(np.diff(ordered.wavelength.values) > 0) and waves[1] > waves[-1]  # IR stored long to short
-    np.testing.assert_array_equal(ordered.i_over_f.isel(band=0).values, ds.i_over_f.isel(band=int(np.nanargmin(np.where(expected, np.nan, waves)))).values)
+    shortest = int(np.nanargmin(np.where(expected, np.nan, waves)))
+    np.testing.assert_array_equal(ordered.i_over_f.isel(band=0).values, ds.i_over_f.isel(band=shortest).values)
     vnir = xr.open_dataset(VNIR[0], engine="crism")
     kept = vnir.wavelength.values[~vnir.crism.bad_bands().values]
     assert kept.min() >= 433 and kept.max() <= 1013 and not ((kept > 634) & (kept < 707)).any()

@@ -91,8 +91,8 @@ def atmospheric(
 
 def _beta(cube: xr.DataArray, transmission: xr.DataArray, wavelengths: np.ndarray, pair: tuple[float, float]) -> xr.DataArray:
     first, second = (nearest_band(wavelengths, w) for w in pair)
-    reflectance = _log(cube.isel(band=first) / cube.isel(band=second))
-    beta: xr.DataArray = reflectance / _log(transmission.isel(band=first) / transmission.isel(band=second))
+    reflectance = _log(cube.isel(band=first, drop=True) / cube.isel(band=second, drop=True))
+    beta: xr.DataArray = reflectance / _log(transmission.isel(band=first, drop=True) / transmission.isel(band=second, drop=True))
     return beta.astype(np.float32)
 
 
@@ -111,8 +111,9 @@ def _artifact_scale(
     w_low, w_high = wavelengths[low], wavelengths[high]
     inside = np.flatnonzero((wavelengths > min(w_low, w_high)) & (wavelengths < max(w_low, w_high)))
     weight = xr.DataArray((wavelengths[inside] - w_low) / (w_high - w_low), dims="band")
-    r_in, a_in = corrected.isel(band=inside), art.isel(band=inside)
-    line = corrected.isel(band=low) + weight * (corrected.isel(band=high) - corrected.isel(band=low))
+    r_in, a_in = corrected.isel(band=inside).drop_vars("band"), art.isel(band=inside).drop_vars("band")
+    r_low, r_high = corrected.isel(band=low, drop=True), corrected.isel(band=high, drop=True)
+    line = r_low + weight * (r_high - r_low)
     scale = ((line - r_in) * a_in).sum("band", skipna=True) / (a_in * a_in).sum("band", skipna=True)
     return scale.astype(np.float32)
 
@@ -153,6 +154,7 @@ def _on_cube_bands(ds: xr.Dataset, vs: xr.Dataset, spectrum: xr.DataArray, where
         values = np.where(np.array(rows)[:, None] >= 0, values[np.array(rows)], np.nan)
     elif values.shape[0] != ds.sizes["band"]:
         raise ShapeMismatchError(where, "BANDS", values.shape[0], f"{ds.sizes['band']} bands, as {_where(ds)}")
-    return xr.DataArray(values, dims=("band", "sample"), attrs=dict(spectrum.attrs))
+    coords = {"band": ds["band"].values} if "band" in ds.coords else None
+    return xr.DataArray(values, dims=("band", "sample"), coords=coords, attrs=dict(spectrum.attrs))
 
 
