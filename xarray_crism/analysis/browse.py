@@ -80,7 +80,7 @@ def _parameters(ds: xr.Dataset, recipe: tuple[str, str, str], options: Mapping[s
     """The three channels: variables of an SU Dataset when all are there, else computed by :func:`summary`."""
     if all(p.lower() in ds.data_vars for p in recipe):
         return [ds[p.lower()] for p in recipe]
-    params = summary(ds, sorted(set(recipe)), **options)  # type: ignore[arg-type]
+    params = summary(ds, list(dict.fromkeys(recipe)), **options)  # type: ignore[arg-type]
     return [params[p.lower()] for p in recipe]
 
 

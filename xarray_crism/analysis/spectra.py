@@ -6,8 +6,10 @@
   spectrum of the column's bland pixels, given as a ``bland`` mask ``(line, sample)`` or, by default,
   the ``fraction`` of the column's pixels nearest its median spectrum (least squared deviation).
 - :func:`despike`: ``iterations`` passes of a ``width``-band running median along ``band``; a value
-  further than ``threshold`` robust standard deviations (1.4826 x the spectrum's median absolute
-  residual) from the running median is replaced by it.
+  further than ``threshold`` robust standard deviations from the running median is replaced by it. The
+  robust standard deviation is 1.4826 x the spectrum's median absolute residual to its running median,
+  taken once before the first pass (so that passes do not tighten it). Real CRISM spectra have sharp
+  features: on the corpus IR TRDR a threshold of 10 changes ~3 % of the values, 20 (the default) ~0.7 %.
 - :func:`spectrum`: the mean spectrum and the count of pixels averaged per band, at ``lat``/``lon``
   (nearest pixel of the DDR's latitude/longitude, ``size`` x ``size`` box), at map ``x``/``y``, in a
   ``mask`` ``(line, sample)`` or inside a ``polygon`` of (lon, lat) vertices, or (sample, line) when the
@@ -61,7 +63,7 @@ def _bland_pixels(cube: xr.DataArray, fraction: float) -> xr.DataArray:
 
 
 def despike(
-    ds: xr.Dataset, *, variable: str | None = None, width: int = 5, threshold: float = 5.0, iterations: int = 3
+    ds: xr.Dataset, *, variable: str | None = None, width: int = 5, threshold: float = 20.0, iterations: int = 3
 ) -> xr.Dataset:
     """``ds`` with spikes along ``band`` replaced by the running median (lazy; the band axis is one chunk)."""
     name = cube_variable(ds, variable)
@@ -91,10 +93,10 @@ def _despike_spectra(spectra: np.ndarray, width: int, threshold: float, iteratio
     out = np.array(spectra, dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        sigma = 1.4826 * np.nanmedian(np.abs(out - running_median(out, width)), axis=-1, keepdims=True)
         for _ in range(iterations):
             median = running_median(out, width)
             residual = out - median
-            sigma = 1.4826 * np.nanmedian(np.abs(residual), axis=-1, keepdims=True)
             spikes = np.abs(residual) > threshold * sigma
             if not spikes.any():
                 break
