@@ -5,12 +5,12 @@ band axis in one chunk and maps :func:`compute_block` over the spatial chunks wi
 reads its spectra once and returns ``(parameter, line, sample)``. ``R(w, k)`` is the median over the
 ``k``-band kernel ``[i - k // 2, i + k // 2]`` around the band ``i`` nearest ``w``, clamped at the cube's
 ends, NaN ignored, an even count averaged (CAT's ``crism_sumutil_single /hyper``; a width of 10 spans 11
-bands there too). Values are computed in float64 and returned as float32, as in MTRDR SU products.
+bands there too). Medians are taken on the stored float32 values, the parameters computed from them in
+float64 and returned as float32, as in MTRDR SU products.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,7 +23,7 @@ from .bands import good_bands, nearest_band, sensor_of, spectral_order, waveleng
 from .parameters import MTRDR_SU_ORDER, NOT_IMPLEMENTED, PARAMETERS, Parameter
 from .provenance import with_provenance
 
-__all__ = ["COVERAGE_MARGIN_NM", "FORMS", "Reflectance", "available_parameters", "compute_block", "summary"]
+__all__ = ["COVERAGE_MARGIN_NM", "FORMS", "Reflectance", "available_parameters", "compute_block", "nan_median", "summary"]
 
 #: A parameter is computable when each of its wavelengths is within this margin of the cube's good bands
 #: (R3920 reads the last IR band kept, at ~3900 nm).
@@ -34,7 +34,7 @@ class Reflectance:
     """``R(w, k)`` and band wavelengths of one block ``(band, ...)`` in wavelength order (cached)."""
 
     def __init__(self, cube: np.ndarray, wavelengths: np.ndarray) -> None:
-        self.cube = np.asarray(cube, dtype=np.float64)
+        self.cube = np.asarray(cube, dtype=np.float32)  # medians select stored values: sorting float32 is exact
         self.wavelengths = wavelengths
         self._cache: dict[tuple[float, int], np.ndarray] = {}
 
@@ -52,10 +52,47 @@ class Reflectance:
         half = width // 2
         low, high = max(index - half, 0), min(index + half, self.cube.shape[0] - 1)
         if low == high:
-            return np.asarray(self.cube[index])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN kernels give NaN
-            return np.asarray(np.nanmedian(self.cube[low : high + 1], axis=0))
+            return self.cube[index].astype(np.float64)
+        return nan_median(self.cube[low : high + 1])
+
+
+def nan_median(window: np.ndarray) -> np.ndarray:
+    """Median along axis 0 ignoring NaN, the two middle values averaged for an even count (NaN if none).
+
+    Kernels of up to :data:`NETWORK_MAX` bands are sorted by a compare-exchange network of element-wise
+    minima and maxima (fast on whole images); pixels with a NaN in the kernel, and longer kernels, are
+    sorted with ``numpy.sort``, which puts NaN last, so the ``n`` valid values come first. Same values as
+    ``numpy.nanmedian``.
+    """
+    if window.shape[0] > NETWORK_MAX:
+        return _sorted_median(window)
+    rows = _network_sort(list(window))
+    n = len(rows)
+    median = (rows[(n - 1) // 2].astype(np.float64) + rows[n // 2]) / 2.0
+    gaps = np.isnan(window).any(axis=0)
+    if gaps.any():
+        median[gaps] = _sorted_median(window[:, gaps])
+    return median
+
+
+#: Longest kernel sorted by the compare-exchange network (n (n - 1) / 2 exchanges).
+NETWORK_MAX = 7
+
+
+def _network_sort(rows: list[np.ndarray]) -> list[np.ndarray]:
+    """Odd-even transposition sort of equal-shape arrays, element-wise (NaN-free input)."""
+    for step in range(len(rows)):
+        for i in range(step % 2, len(rows) - 1, 2):
+            rows[i], rows[i + 1] = np.minimum(rows[i], rows[i + 1]), np.maximum(rows[i], rows[i + 1])
+    return rows
+
+
+def _sorted_median(window: np.ndarray) -> np.ndarray:
+    ordered = np.sort(window, axis=0)
+    count = np.count_nonzero(~np.isnan(window), axis=0)
+    low = np.take_along_axis(ordered, (np.maximum(count - 1, 0) // 2)[None], axis=0)[0]
+    high = np.take_along_axis(ordered, (count // 2 - (count == 0))[None], axis=0)[0]
+    return np.where(count > 0, (low.astype(np.float64) + high) / 2.0, np.nan)
 
 
 def _depth(r: Reflectance, bands: Sequence[tuple[float, int]], inverted: bool = False) -> np.ndarray:
