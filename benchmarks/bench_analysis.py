@@ -22,6 +22,7 @@ import platform
 import sys
 import time
 import warnings
+from importlib.metadata import version
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ import xarray as xr
 import xarray_crism
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_trdr import BANDS, LINES, SAMPLES, ensure_product  # noqa: E402
+from bench_trdr import BANDS, LINES, SAMPLES, ensure_product
 
 HERE = Path(__file__).resolve().parent
 TARGET_RATIO = 3.0
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "parameters": parameters, "chunk_lines": args.chunk_lines, "repeat": args.repeat,
         "seconds": {"read": read, "summary": summary}, "ratio": ratio, "target_ratio": TARGET_RATIO,
         "cpus": os.cpu_count(), "python": platform.python_version(), "xarray_crism": xarray_crism.__version__,
-        "dask": dask.__version__, "numpy": np.__version__,
+        "dask": version("dask"), "numpy": np.__version__,
     }
     table = (
         f"| operation | seconds (best of {args.repeat}) | ratio to read |\n|---|---|---|\n"

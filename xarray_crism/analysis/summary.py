@@ -52,7 +52,7 @@ class Reflectance:
         half = width // 2
         low, high = max(index - half, 0), min(index + half, self.cube.shape[0] - 1)
         if low == high:
-            return self.cube[index].astype(np.float64)
+            return np.asarray(self.cube[index], dtype=np.float64)
         return nan_median(self.cube[low : high + 1])
 
 
@@ -68,7 +68,7 @@ def nan_median(window: np.ndarray) -> np.ndarray:
         return _sorted_median(window)
     rows = _network_sort(list(window))
     n = len(rows)
-    median = (rows[(n - 1) // 2].astype(np.float64) + rows[n // 2]) / 2.0
+    median: np.ndarray = (rows[(n - 1) // 2].astype(np.float64) + rows[n // 2]) / 2.0
     gaps = np.isnan(window).any(axis=0)
     if gaps.any():
         median[gaps] = _sorted_median(window[:, gaps])
