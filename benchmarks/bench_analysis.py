@@ -22,8 +22,8 @@ import platform
 import sys
 import time
 import warnings
-from importlib.metadata import version
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
