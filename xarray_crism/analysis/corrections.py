@@ -97,7 +97,9 @@ def _beta(cube: xr.DataArray, transmission: xr.DataArray, wavelengths: np.ndarra
 
 
 def _log(x: xr.DataArray) -> xr.DataArray:
-    return x.copy(data=np.log(x.data))
+    """Natural log, NaN where ``x`` <= 0 (no warnings from dask tasks)."""
+    positive = x.where(x > 0)
+    return positive.copy(data=np.log(positive.data))
 
 
 def _cos_degrees(x: xr.DataArray) -> xr.DataArray:
@@ -114,7 +116,8 @@ def _artifact_scale(
     r_in, a_in = corrected.isel(band=inside).drop_vars("band"), art.isel(band=inside).drop_vars("band")
     r_low, r_high = corrected.isel(band=low, drop=True), corrected.isel(band=high, drop=True)
     line = r_low + weight * (r_high - r_low)
-    scale = ((line - r_in) * a_in).sum("band", skipna=True) / (a_in * a_in).sum("band", skipna=True)
+    energy = (a_in * a_in).sum("band", skipna=True)
+    scale = ((line - r_in) * a_in).sum("band", skipna=True) / energy.where(energy > 0)  # NaN for columns without artifact
     return scale.astype(np.float32)
 
 
