@@ -5,7 +5,7 @@ once into ``benchmarks/data/``). Times, best of ``--repeat`` after a warm-up (wa
 
 - *read*: ``xr.open_dataset(lbl, engine="crism", chunks={"line": N}).i_over_f.values`` (dask, masked);
 - *summary*: ``ds.crism.summary().compute()`` on the same lazy Dataset: all the parameters the IR cube
-  covers (43), from reading the cube to the float32 results, in one dask pass.
+  covers (46), from reading the cube to the float32 results, in one dask pass.
 
 The target is summary <= 3 x read. Results go to ``results_analysis.md`` and ``results_analysis.json``
 in ``--out`` (default ``benchmarks/``).

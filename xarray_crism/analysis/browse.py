@@ -23,7 +23,6 @@ import numpy as np
 import xarray as xr
 
 from ..errors import LabelValueError
-from .parameters import NOT_IMPLEMENTED
 from .provenance import with_provenance
 from .summary import summary
 
@@ -56,10 +55,6 @@ def browse(
         raise LabelValueError(where, "name", name, f"one of {sorted(BROWSE_PRODUCTS)}")
     if stretch not in ("mtrdr", "percentile"):
         raise LabelValueError(where, "stretch", stretch, "'mtrdr' (uint8) or 'percentile' (float in [0, 1])")
-    missing = [p for p in recipe if p in NOT_IMPLEMENTED]
-    if missing:
-        raise LabelValueError(where, "name", name, "a browse product of implemented parameters",
-                              f"{missing[0]}: {NOT_IMPLEMENTED[missing[0]]}")
     channels = _parameters(ds, recipe, summary_options)
     if limits is None:
         channels = [c.compute() for c in channels]

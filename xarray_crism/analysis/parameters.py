@@ -18,14 +18,23 @@ Forms:
 - ``continuum_ratio``: ``1 - sum(w_i R_i / Rc_i, w_i > 0) / sum(|w_i| R_i / Rc_i, w_i < 0)``: the
   continuum-removed numerator (weights > 0) over the denominator (weights < 0);
 - ``depth_ratio``: ``1 - (1 - P1) / (1 - P2)`` of two other parameters (``uses``);
-- ``bd3000``: ``1 - R3000 / (R2530 (R2530 / R2210))``.
+- ``bd3000``: ``1 - R3000 / (R2530 (R2530 / R2210))``;
+- ``variance``: ``sum((L(W_i) - R_i)^2)`` over every band from the first to the second of ``bands``, ``L`` the
+  line through the single-band reflectances at the two ``anchors`` (VAR);
+- ``integrated_band_depth``: ``integral of (1 - R / C) dW`` (W in um, trapezoids over every band from the
+  first to the second of ``bands``), ``C`` CAT's BDI continuum: the line from (median wavelength, upper
+  quartile value) of the bands between the first two ``anchors`` to (median wavelength, median value,
+  the upper middle one for an even count) of the bands between the last two (BDI1000IR, BDI2000);
+- ``vnir_peak``: RPEAK1, the peak wavelength (um) of a 5th-order polynomial fit to the bands between the
+  two ``bands``; ``peak_integrated_band_depth``: BDI1000VIS, ``integral of (1 - R / P) dW`` (um, trapezoids)
+  with ``P`` the fitted peak reflectance.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MTRDR_SU_ORDER", "NOT_IMPLEMENTED", "PARAMETERS", "Parameter"]
+__all__ = ["MTRDR_SU_ORDER", "PARAMETERS", "Parameter"]
 
 Band = tuple[float, int]
 
@@ -94,6 +103,36 @@ PARAMETERS: dict[str, Parameter] = {
         "high-Ca pyroxene index: weighted 2.2-2.4 um band depths below a 1.69-2.53 um continuum",
         weights=(0.1, 0.1, 0.15, 0.3, 0.2, 0.15), anchors=((1690, 7), (2530, 7)),
     ),
+    "RPEAK1": Parameter(
+        "vnir_peak", ((433, 1), (1013, 1)),
+        "reflectance peak wavelength (um) of a 5th-order polynomial fit to the VNIR bands (Fe mineralogy, dust)",
+        note="CAT's mro_crism_vnir_peak: the model's maximum on 2001 steps; when it is at the long end or at "
+             ">= 900 nm, the first local maximum (derivative + to -, second derivative < 0) instead",
+    ),
+    "BDI1000VIS": Parameter(
+        "peak_integrated_band_depth", ((833, 1), (1023, 1)),
+        "1 um integrated band depth (VNIR wavelengths) normalised by the RPEAK1 reflectance (olivine, pyroxene, Fe glass)",
+        note="trapezoidal integration; the IDL uses INT_TABULATED, so values differ slightly",
+    ),
+    "BDI1000IR": Parameter(
+        "integrated_band_depth", ((1020, 1), (1255, 1)),
+        "1 um integrated band depth (IR wavelengths) below the BDI continuum (mafic minerals)",
+        anchors=((1330, 1), (1875, 1), (2430, 1), (2600, 1)),
+        note="trapezoidal integration over every band; the IDL uses INT_TABULATED (5-point Newton-Cotes on a "
+             "cubic-spline resampling), so values differ slightly",
+    ),
+    "BDI2000": Parameter(
+        "integrated_band_depth", ((1660, 1), (2390, 1)),
+        "2 um integrated band depth below the BDI continuum (pyroxene)",
+        anchors=((1330, 1), (1875, 1), (2430, 1), (2600, 1)),
+        note="trapezoidal integration over every band; the IDL uses INT_TABULATED (5-point Newton-Cotes on a "
+             "cubic-spline resampling), so values differ slightly",
+    ),
+    "VAR": Parameter(
+        "variance", ((1021, 1), (2253, 1)),
+        "spectral variance: sum of squared departures of every band 1.021-2.253 um from the line through R1014 and R2287",
+        anchors=((1014, 1), (2287, 1)), note="hyperspectral form of the IDL (every band between the ends); JCAT omits VAR",
+    ),
     "ISLOPE1": Parameter("slope", ((1815, 5), (2530, 5)), "spectral slope 1.815-2.53 um (ferric coating on dark rock)"),
     "BD1400": _bd(1330, 5, 1395, 3, 1467, 5, "1.4 um H2O and OH band depth"),
     "BD1435": _bd(1370, 3, 1434, 1, 1470, 3, "1.435 um CO2 ice band depth",
@@ -158,15 +197,6 @@ PARAMETERS: dict[str, Parameter] = {
     "R1506": _r(1506, 5, "1.506 um reflectance (false-colour green)"),
     "R2529": _r(2529, 5, "2.529 um reflectance (false-colour red)"),
     "R3920": _r(3920, 5, "3.92 um reflectance (IR albedo, ices)"),
-}
-
-#: Parameters of the MTRDR SU product not computed yet, and why.
-NOT_IMPLEMENTED: dict[str, str] = {
-    "RPEAK1": "reflectance peak from a 5th-order polynomial fit to the VNIR bands (not implemented)",
-    "BDI1000VIS": "1 um integrated band depth normalised by RPEAK1 (needs RPEAK1; not implemented)",
-    "BDI1000IR": "1 um integrated band depth over the IR continuum (not implemented; JCAT omits it too)",
-    "BDI2000": "2 um integrated band depth (not implemented; JCAT omits it too)",
-    "VAR": "spectral variance after a linear fit 1.0-2.3 um (not implemented; JCAT omits it too)",
 }
 
 #: The 60 bands of an MTRDR SU product, in the product's order (CAT ``summary_band_names``, version 0,

@@ -20,14 +20,14 @@ import xarray as xr
 
 from ..errors import LabelValueError
 from .bands import good_bands, nearest_band, sensor_of, spectral_order, wavelengths_of
-from .parameters import MTRDR_SU_ORDER, NOT_IMPLEMENTED, PARAMETERS, Parameter
+from .parameters import MTRDR_SU_ORDER, PARAMETERS, Parameter
 from .provenance import with_provenance
 
 __all__ = ["COVERAGE_MARGIN_NM", "FORMS", "Reflectance", "available_parameters", "compute_block", "nan_median", "summary"]
 
 #: A parameter is computable when each of its wavelengths is within this margin of the cube's good bands
-#: (R3920 reads the last IR band kept, at ~3900 nm).
-COVERAGE_MARGIN_NM = 25.0
+#: (R3920 reads the last IR band kept, at ~3900 nm; VAR's 1014 nm anchor the first, at ~1047 nm).
+COVERAGE_MARGIN_NM = 35.0
 
 
 class Reflectance:
@@ -129,6 +129,83 @@ def _bd3000(r: Reflectance, p: Parameter) -> np.ndarray:
     return np.asarray(1.0 - r(w3, k3) / (r(w2, k2) * (r(w2, k2) / r(w1, k1))))
 
 
+def _variance(r: Reflectance, p: Parameter) -> np.ndarray:
+    (w1, k1), (w2, k2) = p.anchors
+    first, last = sorted(nearest_band(r.wavelengths, w) for w, _ in p.bands)
+    waves = r.wavelengths[first : last + 1].reshape((-1,) + (1,) * (r.cube.ndim - 1))
+    slope = (r(w2, k2) - r(w1, k1)) / (r.wave(w2) - r.wave(w1))
+    predicted = r(w1, k1) + slope * (waves - r.wave(w1))
+    return np.asarray(np.sum((predicted - r.cube[first : last + 1]) ** 2, axis=0))
+
+
+def _span(r: Reflectance, w1: float, w2: float) -> slice:
+    first, last = sorted((nearest_band(r.wavelengths, w1), nearest_band(r.wavelengths, w2)))
+    return slice(first, last + 1)
+
+
+def _bdi_continuum(r: Reflectance, p: Parameter) -> tuple[np.ndarray, float, np.ndarray, float]:
+    """CAT's ``crism_sumutil_bdicont``: (upper quartile, its wavelength, median, its wavelength)."""
+    (a1, _), (a2, _), (b1, _), (b2, _) = p.anchors
+    short, long = r.cube[_span(r, a1, a2)], r.cube[_span(r, b1, b2)]
+    gaps = np.isnan(short).any(axis=0) | np.isnan(long).any(axis=0)  # NaN where either span has one
+    quartile = np.where(gaps, np.nan, np.sort(short, axis=0)[int(short.shape[0] * 0.75)])
+    upper_median = np.where(gaps, np.nan, np.sort(long, axis=0)[long.shape[0] // 2])
+    return (quartile, float(np.median(r.wavelengths[_span(r, a1, a2)])),
+            upper_median, float(np.median(r.wavelengths[_span(r, b1, b2)])))
+
+
+def _integrated_band_depth(r: Reflectance, p: Parameter) -> np.ndarray:
+    quartile, w_short, median, w_long = _bdi_continuum(r, p)
+    slope = (median - quartile) / (w_long - w_short)
+    span = _span(r, p.bands[0][0], p.bands[1][0])
+    waves = r.wavelengths[span].reshape((-1,) + (1,) * (r.cube.ndim - 1))
+    depth = 1.0 - r.cube[span] / (slope * (waves - w_long) + median)
+    return np.asarray(np.sum((depth[1:] + depth[:-1]) / 2.0 * np.diff(waves / 1000.0, axis=0), axis=0))
+
+
+#: RPEAK1: polynomial order, model samples, and the wavelength (nm) from which the maximum is suspect.
+PEAK_ORDER, PEAK_STEPS, PEAK_PANIC_NM = 5, 2001, 900.0
+
+
+def _vnir_peak(r: Reflectance, p: Parameter) -> tuple[np.ndarray, np.ndarray]:
+    """(peak wavelength nm, peak reflectance) per pixel of the fit over the bands in ``p.bands``' range."""
+    span = _span(r, p.bands[0][0], p.bands[1][0])
+    waves = r.wavelengths[span]
+    spectra = r.cube[span].reshape(len(waves), -1).astype(np.float64)
+    centre, scale = waves.mean(), np.ptp(waves) / 2.0
+    coefficients = np.polynomial.polynomial.polyfit((waves - centre) / scale, np.nan_to_num(spectra), PEAK_ORDER)
+    grid = np.linspace(waves.min(), waves.max(), PEAK_STEPS)
+    x = (grid - centre) / scale
+    wave, rho = np.empty(spectra.shape[1]), np.empty(spectra.shape[1])
+    for start in range(0, spectra.shape[1], 2048):
+        part = coefficients[:, start : start + 2048]
+        wave[start : start + 2048], rho[start : start + 2048] = _peak(x, grid, part)
+    gaps = np.isnan(spectra).any(axis=0)
+    shape = r.cube.shape[1:]
+    return np.where(gaps, np.nan, wave).reshape(shape), np.where(gaps, np.nan, rho).reshape(shape)
+
+
+def _peak(x: np.ndarray, grid: np.ndarray, coefficients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    poly = np.polynomial.polynomial
+    model = poly.polyval(x, coefficients)  # (pixels, steps)
+    best = np.argmax(model, axis=1)
+    slope = np.sign(poly.polyval(x, poly.polyder(coefficients)))
+    curvature = poly.polyval(x, poly.polyder(coefficients, 2))
+    local = (slope[:, :-1] > 0) & (slope[:, 1:] <= 0) & (curvature[:, :-1] < 0)
+    first = np.where(local.any(axis=1), np.argmax(local, axis=1), best)
+    suspect = (best == len(grid) - 1) | (grid[best] >= PEAK_PANIC_NM)
+    chosen = np.where(suspect, first, best)
+    return grid[chosen], np.take_along_axis(model, chosen[:, None], axis=1)[:, 0]
+
+
+def _peak_integrated_band_depth(r: Reflectance, p: Parameter) -> np.ndarray:
+    _, rho = _vnir_peak(r, PARAMETERS["RPEAK1"])
+    span = _span(r, p.bands[0][0], p.bands[1][0])
+    waves = r.wavelengths[span].reshape((-1,) + (1,) * (r.cube.ndim - 1)) / 1000.0
+    depth = 1.0 - r.cube[span] / rho
+    return np.asarray(np.sum((depth[1:] + depth[:-1]) / 2.0 * np.diff(waves, axis=0), axis=0))
+
+
 Form = Callable[[Reflectance, Parameter], np.ndarray]
 
 #: Form name -> computation (see :mod:`.parameters`); ``depth_ratio`` is resolved in :func:`compute_block`.
@@ -142,6 +219,10 @@ FORMS: dict[str, Form] = {
     "continuum_index": _continuum_index,
     "continuum_ratio": _continuum_ratio,
     "bd3000": _bd3000,
+    "variance": _variance,
+    "integrated_band_depth": _integrated_band_depth,
+    "vnir_peak": lambda r, p: _vnir_peak(r, p)[0] / 1000.0,
+    "peak_integrated_band_depth": _peak_integrated_band_depth,
 }
 
 
@@ -172,7 +253,7 @@ def available_parameters(wavelengths: np.ndarray) -> list[str]:
     if not finite.size:
         return []
     low, high = finite.min() - COVERAGE_MARGIN_NM, finite.max() + COVERAGE_MARGIN_NM
-    return [n for n in MTRDR_SU_ORDER if n in PARAMETERS and all(low <= w <= high for w in _wavelengths_needed(n))]
+    return [n for n in MTRDR_SU_ORDER if all(low <= w <= high for w in _wavelengths_needed(n))]
 
 
 def summary(
@@ -219,9 +300,7 @@ def _resolve(ds: xr.Dataset, params: Sequence[str] | str | None, wavelengths: np
     wanted = [params] if isinstance(params, str) else list(params)
     for p in wanted:
         if p.upper() not in available:
-            reason = NOT_IMPLEMENTED.get(p.upper()) or (
-                "a parameter whose wavelengths the cube covers" if p.upper() in PARAMETERS else "a known parameter"
-            )
+            reason = "a parameter whose wavelengths the cube covers" if p.upper() in PARAMETERS else "a known parameter"
             raise LabelValueError(
                 str(ds.attrs.get("product_id", "<dataset>")), "params", p, f"one of {available}",
                 f"{p.upper()}: {reason}",
