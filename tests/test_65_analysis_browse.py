@@ -3,6 +3,9 @@ despiking and mean spectra, checked against NumPy on the real TRDRs."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import matplotlib
 import numpy as np
 import pytest
@@ -11,6 +14,7 @@ import xarray as xr
 import xarray_crism  # noqa: F401  (registers ds.crism)
 from xarray_crism.analysis.browse import BROWSE_PRODUCTS
 from xarray_crism.errors import CrismError
+from xarray_crism.testing import equirectangular_grid, write_map_product
 
 from .conftest import CRISM
 
@@ -112,3 +116,18 @@ def test_mean_spectra_by_mask_polygon_and_lat_lon() -> None:
     np.testing.assert_allclose(at.spectrum.values, np.nanmean(cube[:, 5:8, 32:35], axis=(1, 2)), rtol=1e-5)
     with pytest.raises(CrismError, match="ddr='auto'"):
         ds.crism.spectrum(lat=-4.0, lon=137.0)
+
+
+def test_mean_spectrum_at_map_x_y_of_a_generated_mrdr(tmp_path: Path) -> None:
+    label = CRISM / "labels" / "T0897_MRRAL_05S113_0256_1_cropped.LBL"
+    wv = CRISM / "labels" / "t0897_mrrwv_05s113_0256_1.tab"
+    grid = equirectangular_grid(-2.5, -2.53, 110.0, 110.05, 256, center_latitude=-2.5)
+    data = np.random.default_rng(2).random((72, grid.lines, grid.samples), dtype=np.float32)
+    shutil.copy(wv, tmp_path / wv.name)
+    product = write_map_product(tmp_path, label, "T0897_MRRIF_05S113_0256_1", data, grid,
+                                wavelength_file="T0897_MRRWV_05S113_0256_1.TAB")
+    ds = xr.open_dataset(product.label, engine="crism")
+    x, y = float(ds.x.values[4]) + 10.0, float(ds.y.values[3]) - 10.0  # inside pixel (y=3, x=4)
+    got = ds.crism.spectrum(x=x, y=y)
+    np.testing.assert_array_equal(got.spectrum.values, data[:, 3, 4])
+    assert got["count"].values.tolist() == [1] * 72
