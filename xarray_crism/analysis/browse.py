@@ -72,7 +72,7 @@ def browse(
 
 
 def _parameters(ds: xr.Dataset, recipe: tuple[str, str, str], options: Mapping[str, object]) -> list[xr.DataArray]:
-    """The three channels: variables of an SU Dataset when all are there, else computed by :func:`summary`."""
+    """The three channels: variables of an SU Dataset when all are there, else computed by :func:`.summary.summary`."""
     if all(p.lower() in ds.data_vars for p in recipe):
         return [ds[p.lower()] for p in recipe]
     params = summary(ds, list(dict.fromkeys(recipe)), **options)  # type: ignore[arg-type]

@@ -59,7 +59,7 @@ class Reflectance:
 def nan_median(window: np.ndarray) -> np.ndarray:
     """Median along axis 0 ignoring NaN, the two middle values averaged for an even count (NaN if none).
 
-    Kernels of up to :data:`NETWORK_MAX` bands are sorted by a compare-exchange network of element-wise
+    Kernels of up to ``NETWORK_MAX`` bands are sorted by a compare-exchange network of element-wise
     minima and maxima (fast on whole images); pixels with a NaN in the kernel, and longer kernels, are
     sorted with ``numpy.sort``, which puts NaN last, so the ``n`` valid values come first. Same values as
     ``numpy.nanmedian``.
