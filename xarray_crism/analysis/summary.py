@@ -1,10 +1,10 @@
 """CRISM summary parameters on a lazy cube: one pass over the cube computes every parameter asked for.
 
-``summary(ds)`` keeps the good bands (:func:`.bands.good_bands`), sorts them by wavelength, keeps the
-band axis in one chunk and maps :func:`compute_block` over the spatial chunks with dask: each block
-reads its spectra once and returns ``(parameter, line, sample)``. ``R(w, k)`` is the median over the
-``k``-band kernel ``[i - k // 2, i + k // 2]`` around the band ``i`` nearest ``w``, clamped at the cube's
-ends, NaN ignored, an even count averaged (CAT's ``crism_sumutil_single /hyper``; a width of 10 spans 11
+``summary(ds)`` takes the good bands (:func:`.bands.good_bands`) by increasing wavelength (as indices
+into the stored bands: nothing is copied), keeps the band axis in one chunk and maps :func:`compute_block`
+over the spatial chunks with dask: each block reads its spectra once and returns ``(parameter, line,
+sample)``. ``R(w, k)`` is the median over the ``k``-band kernel ``[i - k // 2, i + k // 2]`` around the
+band ``i`` nearest ``w``, clamped at the cube's ends, NaN ignored, an even count averaged (CAT's ``crism_sumutil_single /hyper``; a width of 10 spans 11
 bands there too). Medians are taken on the stored float32 values, the parameters computed from them in
 float64 and returned as float32, as in MTRDR SU products.
 """
@@ -19,11 +19,14 @@ import numpy as np
 import xarray as xr
 
 from ..errors import LabelValueError
-from .bands import good_bands, nearest_band, sensor_of, spectral_order, wavelengths_of
+from .bands import bad_bands, nearest_band, sensor_of, wavelengths_of
 from .parameters import MTRDR_SU_ORDER, PARAMETERS, Parameter
 from .provenance import with_provenance
 
-__all__ = ["COVERAGE_MARGIN_NM", "FORMS", "Reflectance", "available_parameters", "compute_block", "nan_median", "summary"]
+__all__ = [
+    "COVERAGE_MARGIN_NM", "FORMS", "Reflectance", "available_parameters", "compute_block", "good_band_order", "nan_median",
+    "summary",
+]
 
 #: A parameter is computable when each of its wavelengths is within this margin of the cube's good bands
 #: (R3920 reads the last IR band kept, at ~3900 nm; VAR's 1014 nm anchor the first, at ~1047 nm).
@@ -31,12 +34,28 @@ COVERAGE_MARGIN_NM = 35.0
 
 
 class Reflectance:
-    """``R(w, k)`` and band wavelengths of one block ``(band, ...)`` in wavelength order (cached)."""
+    """``R(w, k)`` of one block ``(band, ...)`` whose bands ``order`` (default all) are in wavelength order.
 
-    def __init__(self, cube: np.ndarray, wavelengths: np.ndarray) -> None:
+    ``wavelengths`` are those of the ordered bands; the block is read in place (a reversed or forward run
+    of bands is a view, so an IR cube stored long to short is never copied whole).
+    """
+
+    def __init__(self, cube: np.ndarray, wavelengths: np.ndarray, order: np.ndarray | None = None) -> None:
         self.cube = np.asarray(cube, dtype=np.float32)  # medians select stored values: sorting float32 is exact
         self.wavelengths = wavelengths
+        self.order = np.arange(len(wavelengths)) if order is None else np.asarray(order)
+        self.shape = self.cube.shape[1:]
         self._cache: dict[tuple[float, int], np.ndarray] = {}
+        self.extras: dict[tuple[float, int], Any] = {}  # intermediate results shared by parameters
+
+    def rows(self, span: slice) -> np.ndarray:
+        """The block's bands at ordered positions ``span`` (a view when they are a run of stored bands)."""
+        index = self.order[span]
+        step = int(index[1] - index[0]) if len(index) > 1 else 1
+        if step in (1, -1) and np.all(np.diff(index) == step):
+            stop = int(index[-1]) + step
+            return self.cube[int(index[0]) : stop if stop >= 0 else None : step]
+        return self.cube[index]
 
     def wave(self, target: float) -> float:
         """The wavelength of the band nearest ``target``."""
@@ -50,10 +69,10 @@ class Reflectance:
 
     def _median(self, index: int, width: int) -> np.ndarray:
         half = width // 2
-        low, high = max(index - half, 0), min(index + half, self.cube.shape[0] - 1)
+        low, high = max(index - half, 0), min(index + half, len(self.wavelengths) - 1)
         if low == high:
-            return np.asarray(self.cube[index], dtype=np.float64)
-        return nan_median(self.cube[low : high + 1])
+            return np.asarray(self.cube[self.order[index]], dtype=np.float64)
+        return nan_median(self.rows(slice(low, high + 1)))
 
 
 def nan_median(window: np.ndarray) -> np.ndarray:
@@ -109,7 +128,7 @@ def _continuum(r: Reflectance, p: Parameter, target: float) -> np.ndarray:
 
 
 def _continuum_index(r: Reflectance, p: Parameter) -> np.ndarray:
-    total = np.zeros(r.cube.shape[1:])
+    total = np.zeros(r.shape)
     for (w, k), weight in zip(p.bands, p.weights, strict=True):
         rc = _continuum(r, p, w)
         total = total + weight * (rc - r(w, k)) / (np.abs(rc) if p.abs_continuum else rc)
@@ -117,7 +136,7 @@ def _continuum_index(r: Reflectance, p: Parameter) -> np.ndarray:
 
 
 def _continuum_ratio(r: Reflectance, p: Parameter) -> np.ndarray:
-    top, bottom = np.zeros(r.cube.shape[1:]), np.zeros(r.cube.shape[1:])
+    top, bottom = np.zeros(r.shape), np.zeros(r.shape)
     for (w, k), weight in zip(p.bands, p.weights, strict=True):
         term = abs(weight) * r(w, k) / _continuum(r, p, w)
         top, bottom = (top + term, bottom) if weight > 0 else (top, bottom + term)
@@ -132,10 +151,10 @@ def _bd3000(r: Reflectance, p: Parameter) -> np.ndarray:
 def _variance(r: Reflectance, p: Parameter) -> np.ndarray:
     (w1, k1), (w2, k2) = p.anchors
     first, last = sorted(nearest_band(r.wavelengths, w) for w, _ in p.bands)
-    waves = r.wavelengths[first : last + 1].reshape((-1,) + (1,) * (r.cube.ndim - 1))
+    waves = r.wavelengths[first : last + 1].reshape((-1,) + (1,) * len(r.shape))
     slope = (r(w2, k2) - r(w1, k1)) / (r.wave(w2) - r.wave(w1))
     predicted = r(w1, k1) + slope * (waves - r.wave(w1))
-    return np.asarray(np.sum((predicted - r.cube[first : last + 1]) ** 2, axis=0))
+    return np.asarray(np.sum((predicted - r.rows(slice(first, last + 1))) ** 2, axis=0))
 
 
 def _span(r: Reflectance, w1: float, w2: float) -> slice:
@@ -144,22 +163,32 @@ def _span(r: Reflectance, w1: float, w2: float) -> slice:
 
 
 def _bdi_continuum(r: Reflectance, p: Parameter) -> tuple[np.ndarray, float, np.ndarray, float]:
-    """CAT's ``crism_sumutil_bdicont``: (upper quartile, its wavelength, median, its wavelength)."""
-    (a1, _), (a2, _), (b1, _), (b2, _) = p.anchors
-    short, long = r.cube[_span(r, a1, a2)], r.cube[_span(r, b1, b2)]
-    gaps = np.isnan(short).any(axis=0) | np.isnan(long).any(axis=0)  # NaN where either span has one
-    quartile = np.where(gaps, np.nan, np.sort(short, axis=0)[int(short.shape[0] * 0.75)])
-    upper_median = np.where(gaps, np.nan, np.sort(long, axis=0)[long.shape[0] // 2])
-    return (quartile, float(np.median(r.wavelengths[_span(r, a1, a2)])),
-            upper_median, float(np.median(r.wavelengths[_span(r, b1, b2)])))
+    """CAT's ``crism_sumutil_bdicont``: (upper quartile, its wavelength, median, its wavelength), cached."""
+    key = (-1.0, hash(p.anchors))
+    if key not in r.extras:
+        (a1, _), (a2, _), (b1, _), (b2, _) = p.anchors
+        short, long = r.rows(_span(r, a1, a2)), r.rows(_span(r, b1, b2))
+        gaps = np.isnan(short).any(axis=0) | np.isnan(long).any(axis=0)  # NaN where either span has one
+        r.extras[key] = (
+            np.where(gaps, np.nan, _rank(short, int(short.shape[0] * 0.75))),
+            float(np.median(r.wavelengths[_span(r, a1, a2)])),
+            np.where(gaps, np.nan, _rank(long, long.shape[0] // 2)),
+            float(np.median(r.wavelengths[_span(r, b1, b2)])),
+        )
+    return r.extras[key]  # type: ignore[no-any-return]
+
+
+def _rank(values: np.ndarray, k: int) -> np.ndarray:
+    """The ``k``-th smallest value along axis 0 (0-based), as float64."""
+    return np.asarray(np.partition(values, k, axis=0)[k], dtype=np.float64)
 
 
 def _integrated_band_depth(r: Reflectance, p: Parameter) -> np.ndarray:
     quartile, w_short, median, w_long = _bdi_continuum(r, p)
     slope = (median - quartile) / (w_long - w_short)
     span = _span(r, p.bands[0][0], p.bands[1][0])
-    waves = r.wavelengths[span].reshape((-1,) + (1,) * (r.cube.ndim - 1))
-    depth = 1.0 - r.cube[span] / (slope * (waves - w_long) + median)
+    waves = r.wavelengths[span].reshape((-1,) + (1,) * len(r.shape))
+    depth = 1.0 - r.rows(span) / (slope * (waves - w_long) + median)
     return np.asarray(np.sum((depth[1:] + depth[:-1]) / 2.0 * np.diff(waves / 1000.0, axis=0), axis=0))
 
 
@@ -171,7 +200,7 @@ def _vnir_peak(r: Reflectance, p: Parameter) -> tuple[np.ndarray, np.ndarray]:
     """(peak wavelength nm, peak reflectance) per pixel of the fit over the bands in ``p.bands``' range."""
     span = _span(r, p.bands[0][0], p.bands[1][0])
     waves = r.wavelengths[span]
-    spectra = r.cube[span].reshape(len(waves), -1).astype(np.float64)
+    spectra = r.rows(span).reshape(len(waves), -1).astype(np.float64)
     centre, scale = waves.mean(), np.ptp(waves) / 2.0
     coefficients = np.polynomial.polynomial.polyfit((waves - centre) / scale, np.nan_to_num(spectra), PEAK_ORDER)
     grid = np.linspace(waves.min(), waves.max(), PEAK_STEPS)
@@ -181,7 +210,7 @@ def _vnir_peak(r: Reflectance, p: Parameter) -> tuple[np.ndarray, np.ndarray]:
         part = coefficients[:, start : start + 2048]
         wave[start : start + 2048], rho[start : start + 2048] = _peak(x, grid, part)
     gaps = np.isnan(spectra).any(axis=0)
-    shape = r.cube.shape[1:]
+    shape = r.shape
     return np.where(gaps, np.nan, wave).reshape(shape), np.where(gaps, np.nan, rho).reshape(shape)
 
 
@@ -201,8 +230,8 @@ def _peak(x: np.ndarray, grid: np.ndarray, coefficients: np.ndarray) -> tuple[np
 def _peak_integrated_band_depth(r: Reflectance, p: Parameter) -> np.ndarray:
     _, rho = _vnir_peak(r, PARAMETERS["RPEAK1"])
     span = _span(r, p.bands[0][0], p.bands[1][0])
-    waves = r.wavelengths[span].reshape((-1,) + (1,) * (r.cube.ndim - 1)) / 1000.0
-    depth = 1.0 - r.cube[span] / rho
+    waves = r.wavelengths[span].reshape((-1,) + (1,) * len(r.shape)) / 1000.0
+    depth = 1.0 - r.rows(span) / rho
     return np.asarray(np.sum((depth[1:] + depth[:-1]) / 2.0 * np.diff(waves, axis=0), axis=0))
 
 
@@ -234,9 +263,11 @@ def _value(r: Reflectance, name: str) -> np.ndarray:
     return FORMS[p.form](r, p)
 
 
-def compute_block(cube: np.ndarray, wavelengths: np.ndarray, names: Sequence[str]) -> np.ndarray:
-    """Parameters ``names`` of a block ``(band, ...)`` sorted by wavelength: ``(parameter, ...)`` float32."""
-    r = Reflectance(cube, wavelengths)
+def compute_block(
+    cube: np.ndarray, wavelengths: np.ndarray, names: Sequence[str], order: np.ndarray | None = None
+) -> np.ndarray:
+    """Parameters ``names`` of a block ``(band, ...)``, its bands ``order`` in wavelength order: ``(parameter, ...)``."""
+    r = Reflectance(cube, wavelengths, order)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.stack([_value(r, n) for n in names]).astype(np.float32)
 
@@ -266,11 +297,11 @@ def summary(
     dask-backed: the band axis is one chunk, and all parameters come from one pass over the cube.
     """
     name = cube_variable(ds, variable)
-    ordered = spectral_order(good_bands(ds[[name]], policy))
-    wavelengths = wavelengths_of(ordered)
+    order = good_band_order(ds, policy)
+    wavelengths = wavelengths_of(ds)[order]
     names = _resolve(ds, params, wavelengths)
-    data = ordered[name].transpose("band", ...)
-    stacked = _compute(data.data, wavelengths, names)
+    data = ds[name].transpose("band", ...)
+    stacked = _compute(data.data, wavelengths, names, order)
     spatial = data.dims[1:]
     coords = {k: v for k, v in data.coords.items() if "band" not in v.dims}
     out = xr.Dataset(
@@ -278,6 +309,12 @@ def summary(
         coords=coords, attrs={k: v for k, v in ds.attrs.items() if k != "pds_label"},
     )
     return with_provenance(out, "summary", params=names, variable=name, policy=policy, sensor=sensor_of(ds))
+
+
+def good_band_order(ds: xr.Dataset, policy: str) -> np.ndarray:
+    """Indices along ``band`` of the good bands by increasing wavelength (``good_bands`` then ``spectral_order``)."""
+    order = np.argsort(wavelengths_of(ds), kind="stable")
+    return np.asarray(order[~bad_bands(ds, policy).values[order]])
 
 
 def cube_variable(ds: xr.Dataset, variable: str | None) -> str:
@@ -308,12 +345,12 @@ def _resolve(ds: xr.Dataset, params: Sequence[str] | str | None, wavelengths: np
     return [p.upper() for p in wanted]
 
 
-def _compute(data: Any, wavelengths: np.ndarray, names: list[str]) -> Any:
+def _compute(data: Any, wavelengths: np.ndarray, names: list[str], order: np.ndarray) -> Any:
     if not isinstance(data, da.Array):
-        return compute_block(np.asarray(data), wavelengths, names)
+        return compute_block(np.asarray(data), wavelengths, names, order)
     cube = data.rechunk({0: -1})  # type: ignore[no-untyped-call]
     return cube.map_blocks(
-        compute_block, wavelengths, names, dtype=np.float32, chunks=((len(names),), *cube.chunks[1:]),
+        compute_block, wavelengths, names, order, dtype=np.float32, chunks=((len(names),), *cube.chunks[1:]),
         name="crism-summary",
     )
 
