@@ -72,7 +72,7 @@ def bad_bands(ds: xr.Dataset | xr.DataArray, policy: str = "jcat") -> xr.DataArr
         keep |= (wavelengths >= low) & (wavelengths <= high)
     mask = xr.DataArray(~keep, dims=("band",), coords={"band": ds["band"]} if "band" in ds.coords else None)
     mask.attrs = {"long_name": "band to drop", "policy": policy, "sensor": sensor_of(ds)}
-    return mask
+    return with_provenance(mask, "bad_bands", policy=policy)
 
 
 def good_bands(ds: xr.Dataset, policy: str = "jcat") -> xr.Dataset:
