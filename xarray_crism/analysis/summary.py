@@ -4,9 +4,10 @@
 into the stored bands: nothing is copied), keeps the band axis in one chunk and maps :func:`compute_block`
 over the spatial chunks with dask: each block reads its spectra once and returns ``(parameter, line,
 sample)``. ``R(w, k)`` is the median over the ``k``-band kernel ``[i - k // 2, i + k // 2]`` around the
-band ``i`` nearest ``w``, clamped at the cube's ends, NaN ignored, an even count averaged (CAT's ``crism_sumutil_single /hyper``; a width of 10 spans 11
-bands there too). Medians are taken on the stored float32 values, the parameters computed from them in
-float64 and returned as float32, as in MTRDR SU products.
+band ``i`` nearest ``w``, clamped at the cube's ends, NaN ignored, an even count averaged (CAT's
+``crism_sumutil_single /hyper``; a width of 10 spans 11 bands there too). Medians are taken on the stored
+float32 values, the parameters computed from them in float64 and returned as float32, as in MTRDR SU
+products.
 """
 
 from __future__ import annotations
