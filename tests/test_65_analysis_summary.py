@@ -19,6 +19,7 @@ import pytest
 import xarray as xr
 
 import xarray_crism  # noqa: F401  (registers ds.crism)
+from xarray_crism.analysis.parameters import MTRDR_SU_ORDER
 from xarray_crism.errors import CrismError
 from xarray_crism.testing import write_cube
 
@@ -315,3 +316,17 @@ def test_unknown_or_uncovered_parameters_are_refused() -> None:
         ds.crism.summary("NOPE")
     with pytest.raises(CrismError, match="policy"):
         ds.crism.bad_bands(policy="strict")
+
+
+def test_a_joined_cube_has_all_60_mtrdr_su_parameters() -> None:
+    vnir = xr.open_dataset(CRISM / "trdr" / "frt0001458f_01_if156s_trr3.lbl", engine="crism")
+    ir = xr.open_dataset(IR, engine="crism")  # the same observation's IR cube
+    joined = xr.concat([vnir.i_over_f, ir.i_over_f], dim="band").to_dataset().assign_attrs(sensor="J")
+    sensor = ["S"] * vnir.sizes["band"] + ["L"] * ir.sizes["band"]
+    joined = joined.assign_coords(band=np.arange(joined.sizes["band"]), sensor=("band", sensor))
+    apart = vnir.crism.bad_bands().values.tolist() + ir.crism.bad_bands().values.tolist()
+    assert joined.crism.bad_bands().values.tolist() == apart  # each band by its own sensor's ranges
+    result = joined.crism.summary()
+    assert [n.upper() for n in result.data_vars] == list(MTRDR_SU_ORDER) and len(MTRDR_SU_ORDER) == 60
+    for name, alone in [("bd1900_2", ir), ("olindex3", ir), ("d2300", ir), ("r770", vnir), ("rpeak1", vnir)]:
+        np.testing.assert_array_equal(result[name].values, alone.crism.summary(name.upper())[name].values)

@@ -20,9 +20,11 @@ __all__ = [
 ]
 
 #: Policy -> sensor ("S" VNIR, "L" IR) -> wavelength ranges (nm, inclusive) of the bands kept. Rows
-#: with a NaN wavelength are dropped by every policy. "jcat" are the ranges of JCAT (VNIR) and of the
-#: CRISM team's IR default (the 1.65 um order-sorting filter seam and the 2.7 um zone of the IR detector
-#: removed); "none" keeps every band with a wavelength.
+#: with a NaN wavelength are dropped by every policy. A joined cube ("J") with a per-band ``sensor``
+#: coordinate (MRDR, MTRDR) applies each band's own sensor's ranges; without one, both sets to every
+#: band. "jcat" are JCAT's VNIR ranges and the IR ranges of the issue (below 1044 nm, 2658-2796 nm
+#: around the 2.7 um filter boundary and above 3900 nm removed); "none" keeps every band with a
+#: wavelength.
 BAD_BAND_POLICIES: dict[str, dict[str, tuple[tuple[float, float], ...]]] = {
     "jcat": {
         "S": ((433.0, 634.0), (707.0, 1013.0)),
@@ -68,11 +70,20 @@ def bad_bands(ds: xr.Dataset | xr.DataArray, policy: str = "jcat") -> xr.DataArr
         raise LabelValueError(_where(ds), "policy", policy, f"one of {sorted(BAD_BAND_POLICIES)}")
     wavelengths = wavelengths_of(ds)
     keep = np.zeros(wavelengths.shape, dtype=bool)
-    for low, high in BAD_BAND_POLICIES[policy][sensor_of(ds)]:
-        keep |= (wavelengths >= low) & (wavelengths <= high)
+    for sensor, rows in _bands_by_sensor(ds).items():
+        for low, high in BAD_BAND_POLICIES[policy][sensor]:
+            keep |= rows & (wavelengths >= low) & (wavelengths <= high)
     mask = xr.DataArray(~keep, dims=("band",), coords={"band": ds["band"]} if "band" in ds.coords else None)
     mask.attrs = {"long_name": "band to drop", "policy": policy, "sensor": sensor_of(ds)}
     return with_provenance(mask, "bad_bands", policy=policy)
+
+
+def _bands_by_sensor(ds: xr.Dataset | xr.DataArray) -> dict[str, np.ndarray]:
+    """Sensor -> its bands: the per-band ``sensor`` coordinate of joined map products when there is one."""
+    if "sensor" in ds.coords and ds["sensor"].dims == ("band",):
+        sensors = np.asarray(ds["sensor"].values).astype(str)
+        return {s: sensors == s for s in ("S", "L") if (sensors == s).any()}
+    return {sensor_of(ds): np.ones(ds.sizes["band"], dtype=bool)}
 
 
 def good_bands(ds: xr.Dataset, policy: str = "jcat") -> xr.Dataset:
