@@ -8,7 +8,12 @@ index table (SIS Table 3-17) as a pandas DataFrame; ``open_catalog`` a volume as
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 from .errors import (
@@ -34,6 +39,43 @@ _LAZY = {
     "stack_filters": "xr.stacking", "group_by_pointing": "xr.stacking", "read_index": "archive.index",
     "open_catalog": "archive.intake_plugin", "to_zarr": "cloud.conversion", "write_references": "cloud.references",
 }
+
+
+def _register_accessors() -> None:
+    """Register ``ds.crism`` and ``ds.zcam`` (imports :mod:`.analysis`, which needs xarray loaded)."""
+    import_module(".analysis", __name__)
+
+
+class _AfterXarray(importlib.abc.MetaPathFinder):
+    """Registers the accessors right after ``import xarray`` when this package was imported first."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "xarray":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        loader = spec.loader if spec is not None else None
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        run = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            run(module)
+            _register_accessors()
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+# The accessors exist as soon as xarray does, without ``import xarray_crism`` importing xarray:
+# xarray importing the ``crism`` engine, or ``import xarray_crism`` after ``import xarray``, registers
+# them at once; ``import xarray_crism`` first registers them right after ``import xarray``.
+if "xarray" in sys.modules:
+    _register_accessors()
+else:
+    sys.meta_path.insert(0, _AfterXarray())
 
 
 def __getattr__(name: str) -> Any:
