@@ -6,7 +6,8 @@ aiohttp session (its ``client_kwargs`` and request options apply). Each ranged a
 before its body is read:
 
 - it is ``206`` with ``Content-Range: bytes start-end/total`` for exactly the range asked (an
-  honest shorter answer is retried like a dropped connection);
+  honest shorter answer is retried like a dropped connection), or ``200`` with the whole file when the
+  whole file was asked;
 - ``total`` and, when the server sends them, ``ETag`` and ``Last-Modified`` are those stamped when the
   product was opened (:func:`read_http_stamp`), so another file's bytes or a replaced file are caught;
 - it is not encoded (``Accept-Encoding: identity`` is sent; a gzip answer is refused unread);
@@ -147,6 +148,10 @@ def check_range_answer(
 ) -> int:
     """The body length to read for bytes ``[start, end)``, after checking the answer's status and headers."""
     what = f"bytes {start}-{end}"
+    if status == 200 and start == 0 and headers.get("Content-Length", "").strip() == str(end):
+        _check_encoding(url, what, headers)  # the range asked was the whole file, and that is what came
+        _check_version(url, what, end, headers, stamp)
+        return end
     if status != 206:
         raise MismatchedAnswer(RemoteReadError(url, what, f"HTTP {status}", "HTTP 206 (Partial Content)",
                                                IGNORED_RANGE_HINT if status == 200 else ""))

@@ -7,7 +7,7 @@ shorter than asked) are retried: :data:`MAX_ATTEMPTS` attempts in all, waiting
 on the ``xarray_crism`` logger; then :class:`~xarray_crism.errors.RemoteReadError` names the file,
 what was read and the last error. Anything else (missing files, refused permissions, bad URLs,
 certificate errors) fails at once. An answer that is not the one asked for (another range, another
-file, another version: :class:`~.http.MismatchedAnswer`) is retried once.
+file, another version: :class:`~xarray_crism.io.http.MismatchedAnswer`) is retried once.
 """
 
 from __future__ import annotations

@@ -3,13 +3,13 @@
 A :class:`Source` is one file on one filesystem (local, ``https://``, ``s3://``, chained caches).
 Labels are read whole (``read_text``); data are read by byte ranges (``read_ranges``), checked
 for length so that a short file or a server that ignores ``Range`` never yields wrong bytes; HTTP
-answers are also checked against the range asked and the file's stamp (:mod:`.http`). Files opened
-for their data are stamped (:mod:`.stamps`) and every later read checks they did not change.
+answers are also checked against the range asked and the file's stamp (:mod:`xarray_crism.io.http`). Files opened
+for their data are stamped (:mod:`xarray_crism.io.stamps`) and every later read checks they did not change.
 Companion files are looked up by :class:`SidecarFinder`: the exact name first, then its case
 variants (which must hold the same bytes when there are several).
 
-Remote requests are retried as :mod:`.retries` says; local files are never retried. Names from
-labels and listings are checked by :mod:`.paths`.
+Remote requests are retried as :mod:`xarray_crism.io.retries` says; local files are never retried. Names from
+labels and listings are checked by :mod:`xarray_crism.io.paths`.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def open_source(location: str | os.PathLike[str], storage_options: dict[str, Any
 
 
 def read_text(source: Source) -> str:
-    """Read a whole label as text (Latin-1, so no byte can fail to decode); at most :data:`MAX_LABEL_BYTES`."""
+    """Read a whole label as text (Latin-1, so no byte can fail to decode); at most ``MAX_LABEL_BYTES``."""
     size = _retrying(source, "size", lambda: source.fs.size(source.path))
     if size is not None and size > MAX_LABEL_BYTES:
         raise TruncatedFileError(source.url, "label size", size, f"at most {MAX_LABEL_BYTES} bytes")
@@ -161,7 +161,7 @@ def read_listing(directory: Source) -> dict[str, str]:
 def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
     """Read byte ranges ``[start, end)`` of one file, each as a writeable uint8 array.
 
-    Local files are read with one open and ``readinto`` (no copy); HTTP ones by :mod:`.http`
+    Local files are read with one open and ``readinto`` (no copy); HTTP ones by :mod:`xarray_crism.io.http`
     (concurrent requests, every answer checked against the range and the stamp); others with fsspec's
     ``cat_ranges``. A range that comes back with the wrong length raises :class:`TruncatedFileError`.
     """
