@@ -19,7 +19,6 @@ import xarray as xr
 
 import xarray_crism
 from xarray_crism.errors import (
-    CrismError,
     FileChangedError,
     LabelValueError,
     RemoteReadError,
@@ -30,6 +29,7 @@ from xarray_crism.testing.volume import write_index, write_mastcamz_bundle
 
 from .conftest import CORPUS, CRISM
 from .hostile_http import BOMB_BYTES, HostileServer, gzip_bomb
+from .http_server import RangeServer
 
 LABEL = CRISM / "trdr" / "frt00014679_01_if156s_trr3.lbl"
 IMG = LABEL.with_suffix(".img")
@@ -267,6 +267,14 @@ def test_local_changes_that_keep_size_and_mtime_are_caught(tmp_path: Path, how: 
     ds.close()
 
 
-def test_every_error_here_is_a_package_error() -> None:
-    for cls in (FileChangedError, LabelValueError, RemoteReadError, SidecarNotFoundError, UnsafePathError):
-        assert issubclass(cls, CrismError)
+def test_a_data_file_refused_by_the_server_is_a_package_error_at_once(tmp_path: Path) -> None:
+    for f in (LABEL, IMG):
+        shutil.copy(f, tmp_path / f.name)
+    fsspec.filesystem("http").clear_instance_cache()
+    with RangeServer(tmp_path) as server:
+        ds = xr.open_dataset(f"{server.url}/{LABEL.name}", engine="crism", sidecar_dirs=[str(CDR)])
+        server.reset(faults=["403", "403"])
+        with pytest.raises(RemoteReadError, match="HTTP 403") as info:
+            ds.i_over_f.isel(line=1).values  # noqa: B018
+        assert info.value.file.endswith(IMG.name)
+        assert server.httpd.faults == ["403"], "not retried"

@@ -134,13 +134,18 @@ async def _get_whole(fs: Any, url: str, limit: int) -> bytes:
 
 
 def _raise_for_status(r: Any, url: str, start: int, end: int) -> None:
-    """404 as ``FileNotFoundError``, 416 (range past the end) as a truncated file, other errors as aiohttp's."""
+    """404 as ``FileNotFoundError``, 416 (range past the end) as a truncated file, other 4xx as
+    :class:`~xarray_crism.errors.RemoteReadError`, 5xx, 408 and 429 as aiohttp's (transient)."""
     if r.status == 404:
         raise FileNotFoundError(url)
     m = _UNSATISFIED.fullmatch(r.headers.get("Content-Range", "")) if r.status == 416 else None
     if m is not None:
         raise _truncated(url, start, end, int(m[1]))
-    r.raise_for_status()
+    if 400 <= r.status < 500 and r.status not in (408, 429):  # refused for good: not worth a retry
+        what = f"bytes {start}-{end}" if end else "whole file"
+        raise RemoteReadError(url, what, f"HTTP {r.status} {r.reason or ''}".strip(), "HTTP 200 or 206",
+                              "The server refuses this file (permissions, method or URL)")
+    r.raise_for_status()  # 5xx, 408, 429: retried by the caller
 
 
 def check_range_answer(
