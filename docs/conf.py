@@ -53,7 +53,7 @@ _EXTERNAL = (
 )
 nitpick_ignore_regex = [
     (r"py:(class|obj|data|exc|func|meth|attr|mod)", _EXTERNAL),
-    (r"py:(class|obj)", r"(xarray_crism\.[a-z_0-9]+\.)?_?T"),  # TypeVars
+    (r"py:(class|obj)", r"(xarray_crism(\.[a-z_0-9]+)+\.)?_?T"),  # TypeVars
 ]
 
 html_theme = "pydata_sphinx_theme"

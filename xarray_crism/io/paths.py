@@ -31,7 +31,7 @@ class _File(Protocol):
     def path(self) -> str: ...
 
 
-_F = TypeVar("_F", bound=_File)
+_T = TypeVar("_T", bound=_File)
 
 
 def check_plain_name(name: str, label: str, keyword: str) -> str:
@@ -63,7 +63,7 @@ def is_direct_child(directory: str, entry: str) -> bool:
     return parent == directory.rstrip("/") and bool(name) and not _UNSAFE_NAME.search(name)
 
 
-def check_confined(source: _F, roots: Sequence[str], label: str, keyword: str) -> _F:
+def check_confined(source: _T, roots: Sequence[str], label: str, keyword: str) -> _T:
     """Refuse a local file whose real path (symbolic links resolved) is outside every one of ``roots``."""
     if not isinstance(source.fs, LocalFileSystem):
         return source
