@@ -21,6 +21,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..errors import LabelValueError, SidecarNotFoundError
+from ..io.paths import check_plain_name
 from ..io.sources import Source, read_exists, read_text
 from ..labels.pds4 import find_path, parse_pds4_label
 
@@ -46,7 +47,7 @@ def read_collection_index(label: Source, data_dir: str) -> pd.DataFrame:
     name = find_path(parsed.index, "File_Area_Inventory/File/file_name")
     if not isinstance(name, str):
         raise LabelValueError(label.url, "File_Area_Inventory/File/file_name", name, "the name of the inventory file")
-    inventory = label.sibling(name)
+    inventory = label.sibling(check_plain_name(name, label.url, "File_Area_Inventory/File/file_name"))
     if not read_exists(inventory):
         raise SidecarNotFoundError(label.url, "file_name", name, f"the inventory file in {label.directory}")
     frame = build_inventory_frame(read_text(inventory), inventory.url, data_dir)

@@ -73,11 +73,12 @@ def read_volume(
 
 
 def check_index_paths(index: pd.DataFrame, label: str) -> None:
-    """Refuse an index whose ``FILE_SPECIFICATION_NAME`` leaves its volume (``..``, ``~``, URLs, backslashes)."""
+    """Refuse an index whose ``FILE_SPECIFICATION_NAME`` leaves its volume (``..``, ``~``, URLs, backslashes,
+    percent-encoded bytes such as ``%2E%2E``)."""
     if "FILE_SPECIFICATION_NAME" not in index:
         return
     specs = index["FILE_SPECIFICATION_NAME"].astype(str)
-    bad = specs[specs.str.contains(r"(?:^|/)\s*(?:\.\.?|~[^/]*)\s*(?:/|$)|[:\\\x00]", regex=True)]
+    bad = specs[specs.str.contains(r"(?:^|/)\s*(?:\.\.?|~[^/]*)\s*(?:/|$)|[:\\\x00]|%[0-9A-Fa-f]{2}", regex=True)]
     for spec in bad.unique():  # a quick filter above, the one rule of check_relative_path here
         check_relative_path(build_label_path(spec, "as-is", detached=False), label, "FILE_SPECIFICATION_NAME")
 

@@ -2,27 +2,21 @@
 
 A :class:`Source` is one file on one filesystem (local, ``https://``, ``s3://``, chained caches).
 Labels are read whole (``read_text``); data are read by byte ranges (``read_ranges``), checked
-for length so that a short file or a server that ignores ``Range`` never yields wrong bytes.
-Companion files are looked up case-insensitively by :class:`SidecarFinder`.
+for length so that a short file or a server that ignores ``Range`` never yields wrong bytes; HTTP
+answers are also checked against the range asked and the file's stamp (:mod:`xarray_crism.io.http`). Files opened
+for their data are stamped (:mod:`xarray_crism.io.stamps`) and every later read checks they did not change.
+Companion files are looked up by :class:`SidecarFinder`: the exact name first, then its case
+variants (which must hold the same bytes when there are several).
 
-Remote requests (reads, sizes, existence checks, directory listings) that fail in a way that may
-pass (HTTP 5xx, 408, 429, S3 throttling, a dropped or refused connection, a timeout, an answer
-shorter than asked) are retried:
-:data:`MAX_ATTEMPTS` attempts in all, waiting :data:`BACKOFF_SECONDS` doubled after each (with up to
-25% jitter), each retry logged as a warning on the ``xarray_crism`` logger; then
-:class:`RemoteReadError` names the file, what was read and the last error. Anything else (missing
-files, refused permissions, bad URLs, certificate errors) fails at once. Local files are never retried.
+Remote requests are retried as :mod:`xarray_crism.io.retries` says; local files are never retried. Names from
+labels and listings are checked by :mod:`xarray_crism.io.paths`.
 """
 
 from __future__ import annotations
 
-import errno
-import logging
 import os
 import posixpath
-import random
 import re
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -31,22 +25,30 @@ import fsspec
 import numpy as np
 from fsspec.implementations.local import LocalFileSystem
 
-from ..errors import CrismError, FileChangedError, RemoteReadError, SidecarNotFoundError, TruncatedFileError, UnsafePathError
+from ..errors import LabelValueError, RemoteReadError, SidecarNotFoundError, TruncatedFileError
+from .http import (
+    MismatchedAnswer,
+    is_http,
+    is_listing_refused,
+    read_http_ranges,
+    read_http_stamp,
+    read_http_whole,
+)
+from .paths import check_confined, check_plain_name, check_relative_path, is_direct_child
+from .retries import MAX_ATTEMPTS, call_retrying, retry_or_raise, wait_before_retry
+from .stamps import Stamp, build_local_stamp, check_local_stamp
 
 __all__ = [
-    "SidecarFinder", "Source", "check_confined", "check_plain_name", "check_relative_path", "open_source", "read_exists",
-    "read_listing", "read_ranges", "read_size", "read_stamped", "read_text",
+    "MAX_ATTEMPTS", "SidecarFinder", "Source", "Stamp", "check_confined", "check_plain_name", "check_relative_path",
+    "open_source", "read_entries", "read_exists", "read_listing", "read_ranges", "read_size", "read_stamped",
+    "read_text",
 ]
 
 #: Largest file read whole as a label (10 MiB); a bigger one raises :class:`TruncatedFileError`.
 MAX_LABEL_BYTES = 10 * 1024 * 1024
-#: Attempts per remote request (the first one and its retries), and the first wait between them.
-MAX_ATTEMPTS = 4
-#: The first wait between attempts, in seconds (doubled after each, with up to 25% jitter).
-BACKOFF_SECONDS = 0.2
-logger = logging.getLogger("xarray_crism")
+#: Case variants of one name that must be compared are read in blocks of this many bytes.
+COMPARE_BLOCK = 8 * 1024 * 1024
 _T = TypeVar("_T")
-_UNSAFE_NAME = re.compile(r"[/\\:\x00]|^\.\.?$|^~")
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,8 @@ class Source:
 
     fs: fsspec.AbstractFileSystem
     path: str
-    #: (size, modification time in ns) when the product was opened (local data files; see :func:`read_stamped`).
-    stamp: tuple[int, int] | None = field(default=None, compare=False)
+    #: What the file was when the product was opened (data files; see :func:`read_stamped`).
+    stamp: Stamp | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -89,61 +91,41 @@ def open_source(location: str | os.PathLike[str], storage_options: dict[str, Any
     return Source(fs, path)
 
 
-def check_plain_name(name: str, label: str, keyword: str) -> str:
-    """Refuse names that leave the product's directory (``../x``, ``/etc/x``, URLs)."""
-    if not name or _UNSAFE_NAME.search(name):
-        raise UnsafePathError(
-            label, keyword, name, "a plain file name in the product's directory",
-            "Pointers and sidecar names may not hold directories, '..' or URLs",
-        )
-    return name
-
-
-def check_relative_path(path: str, label: str, keyword: str) -> str:
-    """Refuse a relative path (``a/b/c.lbl``) that could leave its root: ``..``, ``~``, URLs, backslashes."""
-    parts = path.split("/")
-    if not path or any(not part or _UNSAFE_NAME.search(part) for part in parts):
-        raise UnsafePathError(
-            label, keyword, path, "a relative path inside the volume (no '..', '~', URLs or backslashes)",
-            "Index rows may only name files inside their volume",
-        )
-    return path
-
-
-def check_confined(source: Source, roots: Sequence[str], label: str, keyword: str) -> Source:
-    """Refuse a local file whose real path (symbolic links resolved) is outside every one of ``roots``."""
-    if not isinstance(source.fs, LocalFileSystem):
-        return source
-    real = os.path.realpath(source.path)
-    if not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in map(os.path.realpath, roots)):
-        raise UnsafePathError(
-            label, keyword, source.path, f"a file inside {' or '.join(roots)} (it resolves to {real})",
-            "Symbolic links may not lead out of the product's directory or volume",
-        )
-    return source
-
-
 def read_text(source: Source) -> str:
-    """Read a whole label as text (Latin-1, so no byte can fail to decode)."""
+    """Read a whole label as text (Latin-1, so no byte can fail to decode); at most ``MAX_LABEL_BYTES``."""
     size = _retrying(source, "size", lambda: source.fs.size(source.path))
     if size is not None and size > MAX_LABEL_BYTES:
         raise TruncatedFileError(source.url, "label size", size, f"at most {MAX_LABEL_BYTES} bytes")
-    data = _retrying(source, "whole file", lambda: source.fs.cat_file(source.path))
+    if is_http(source.fs):
+        data = _retrying(source, "whole file", lambda: read_http_whole(source.fs, source.path, MAX_LABEL_BYTES))
+    else:
+        data = _retrying(source, "whole file", lambda: source.fs.cat_file(source.path))
     return bytes(data).decode("latin-1")
 
 
 def read_size(source: Source) -> int:
-    """The size of a file in bytes."""
-    return int(_retrying(source, "size", lambda: source.fs.size(source.path)))
+    """The size of a file in bytes (a server that does not tell it raises :class:`RemoteReadError`)."""
+    size = _retrying(source, "size", lambda: source.fs.size(source.path))
+    if size is None:
+        raise RemoteReadError(
+            source.url, "size", None, "a Content-Length (or Content-Range) header giving the file's size",
+            "The server sends this file without a size (chunked or compressed); "
+            "open 'simplecache::URL' to download it whole first",
+        )
+    return int(size)
 
 
 def read_stamped(source: Source) -> tuple[Source, int]:
-    """The file's size, and the source stamped with its size and modification time when it is local:
-    every later read of a stamped file checks that it has not changed (:class:`FileChangedError`)."""
-    if not isinstance(source.fs, LocalFileSystem):
+    """The file's size, and the source stamped with what the file is now (local: size, modification
+    time, inode, status-change time; HTTP: size, ETag, Last-Modified): every later read of a stamped
+    file checks that it has not changed (:class:`~xarray_crism.errors.FileChangedError`)."""
+    if isinstance(source.fs, LocalFileSystem):
+        stamp = build_local_stamp(os.stat(source.path))
+    elif is_http(source.fs):
+        stamp = _retrying(source, "size", lambda: read_http_stamp(source.fs, source.path))
+    else:
         return source, read_size(source)
-    st = os.stat(source.path)
-    return Source(source.fs, source.path, (st.st_size, st.st_mtime_ns)), st.st_size
+    return Source(source.fs, source.path, stamp), stamp.size
 
 
 def read_exists(source: Source) -> bool:
@@ -155,33 +137,47 @@ def read_exists(source: Source) -> bool:
     return True
 
 
+def read_entries(directory: Source) -> list[str]:
+    """The paths of a directory's direct children, sorted (retried like reads); a listing page's links
+    that lead elsewhere (``../x``, other servers) are dropped. A server that refuses listings (HTTP 401,
+    403, 405) raises :class:`RemoteReadError`."""
+    try:
+        entries = _retrying(directory, "directory listing", lambda: directory.fs.ls(directory.path, detail=False))
+    except Exception as err:
+        if not is_listing_refused(err):
+            raise
+        raise RemoteReadError(
+            directory.url, "directory listing", f"HTTP {getattr(err, 'status', '?')}", "a listing of the directory",
+            "The server does not list directories: open a label or an index label by its URL",
+        ) from err
+    return sorted(p for p in (str(e).rstrip("/") for e in entries) if is_direct_child(directory.path, p))
+
+
 def read_listing(directory: Source) -> dict[str, str]:
-    """A directory's entries, upper-cased base name -> path (retried like reads)."""
-    entries = _retrying(directory, "directory listing", lambda: directory.fs.ls(directory.path, detail=False))
-    return {posixpath.basename(str(p).rstrip("/")).upper(): str(p).rstrip("/") for p in entries}
+    """A directory's entries, upper-cased base name -> path (see :func:`read_entries`)."""
+    return {posixpath.basename(p).upper(): p for p in read_entries(directory)}
 
 
 def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
     """Read byte ranges ``[start, end)`` of one file, each as a writeable uint8 array.
 
-    Local files are read with one open and ``readinto`` (no copy); remote ones with fsspec's
-    ``cat_ranges`` (concurrent requests for async filesystems). A range that comes back with
-    the wrong length raises :class:`TruncatedFileError`.
+    Local files are read with one open and ``readinto`` (no copy); HTTP ones by :mod:`xarray_crism.io.http`
+    (concurrent requests, every answer checked against the range and the stamp); others with fsspec's
+    ``cat_ranges``. A range that comes back with the wrong length raises :class:`TruncatedFileError`.
     """
     if isinstance(source.fs, LocalFileSystem):
         return _read_local(source, ranges)
     done: dict[int, bytes] = {}
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    read = _read_http_pending if is_http(source.fs) else _read_fsspec_pending
+    mismatched = False
+    for attempt in range(1, MAX_ATTEMPTS + 2):
         pending = [i for i in range(len(ranges)) if i not in done]
         if not pending:
             break
-        blobs = source.fs.cat_ranges(
-            [source.path] * len(pending), [ranges[i][0] for i in pending], [ranges[i][1] for i in pending],
-        )
-        expected = [ranges[i][1] - ranges[i][0] for i in pending]
-        failed = _keep_successes(pending, blobs, expected if attempt < MAX_ATTEMPTS else None, done)
+        failed = _keep_successes(pending, read(source, ranges, pending), ranges, attempt, done)
         if failed is not None:
-            _retry_or_raise(source, f"bytes {ranges[failed[0]][0]}-{ranges[failed[0]][1]}", failed[1], attempt)
+            what = f"bytes {ranges[failed[0]][0]}-{ranges[failed[0]][1]}"
+            mismatched = _retry_range(source, what, failed[1], attempt, mismatched)
     out = []
     for i, (start, end) in enumerate(ranges):
         _check_length(source, start, end, len(done[i]))
@@ -189,20 +185,42 @@ def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
     return out
 
 
+def _read_http_pending(source: Source, ranges: Sequence[tuple[int, int]], pending: list[int]) -> list[Any]:
+    return read_http_ranges(source.fs, source.path, [ranges[i] for i in pending], source.stamp)
+
+
+def _read_fsspec_pending(source: Source, ranges: Sequence[tuple[int, int]], pending: list[int]) -> list[Any]:
+    return list(source.fs.cat_ranges(
+        [source.path] * len(pending), [ranges[i][0] for i in pending], [ranges[i][1] for i in pending],
+    ))
+
+
+def _retry_range(source: Source, what: str, err: BaseException, attempt: int, mismatched: bool) -> bool:
+    """Wait before retrying a failed range, or raise; an answer that did not match is retried once."""
+    if isinstance(err, MismatchedAnswer):
+        if mismatched or attempt > MAX_ATTEMPTS:
+            raise err.final from None
+        wait_before_retry(source.url, what, err, attempt)
+        return True
+    retry_or_raise(source.url, what, err, min(attempt, MAX_ATTEMPTS))
+    return mismatched
+
+
 def _keep_successes(
-    pending: list[int], blobs: list[Any], expected: list[int] | None, done: dict[int, bytes],
+    pending: list[int], blobs: list[Any], ranges: Sequence[tuple[int, int]], attempt: int, done: dict[int, bytes],
 ) -> tuple[int, BaseException] | None:
     """Store the ranges that came back; the first failure (index, error), or None.
 
-    A short answer counts as a (transient) failure while ``expected`` lengths are given; on the last
-    attempt it is kept, and :func:`_check_length` then calls the file truncated.
+    A short answer counts as a (transient) failure before the last attempt; on the last attempt it is
+    kept, and :func:`_check_length` then calls the file truncated.
     """
     failed = None
-    for n, (i, blob) in enumerate(zip(pending, blobs, strict=True)):
+    for i, blob in zip(pending, blobs, strict=True):
+        expected = ranges[i][1] - ranges[i][0]
         if isinstance(blob, BaseException):
             failed = failed or (i, blob)
-        elif expected is not None and len(blob) < expected[n]:
-            failed = failed or (i, ConnectionError(f"short answer: {len(blob)} of {expected[n]} bytes"))
+        elif attempt < MAX_ATTEMPTS and len(blob) < expected:
+            failed = failed or (i, ConnectionError(f"short answer: {len(blob)} of {expected} bytes"))
         else:
             done[i] = bytes(blob)
     return failed
@@ -212,62 +230,13 @@ def _retrying(source: Source, what: str, call: Callable[[], _T]) -> _T:
     """``call()``, retried on transient errors when the file is remote."""
     if isinstance(source.fs, LocalFileSystem):
         return call()
-    attempt = 1
-    while True:
-        try:
-            return call()
-        except Exception as err:
-            _retry_or_raise(source, what, err, attempt)
-            attempt += 1
-
-
-def _retry_or_raise(source: Source, what: str, err: BaseException, attempt: int) -> None:
-    """Wait before the next attempt, or raise: ``err`` itself when it is not transient."""
-    if not _is_transient(err):
-        raise err
-    if attempt >= MAX_ATTEMPTS:
-        raise RemoteReadError(
-            source.url, what, f"{type(err).__name__}: {err}", f"an answer within {MAX_ATTEMPTS} attempts",
-            "The server kept failing; try again later, or copy the file locally",
-        ) from err
-    wait = BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(1.0, 1.25)
-    logger.warning("%s: reading %s failed (%s: %s); attempt %d of %d in %.2f s",
-                   source.url, what, type(err).__name__, err, attempt + 1, MAX_ATTEMPTS, wait)
-    time.sleep(wait)
-
-
-def _is_transient(err: BaseException) -> bool:
-    """HTTP 5xx/408/429, dropped or refused connections and timeouts (an allowlist); fsspec's HTTP
-    ``size``/``info`` wrap such an error in ``FileNotFoundError``, so its cause is looked at too."""
-    if isinstance(err, CrismError):
-        return False
-    if isinstance(err, FileNotFoundError):
-        return err.__cause__ is not None and _is_transient(err.__cause__)
-    status = getattr(err, "status", None)
-    if isinstance(status, int):
-        return status >= 500 or status in (408, 429)
-    if isinstance(err, OSError) and err.errno in _TRANSIENT_ERRNOS:
-        return True  # remote only: local reads are never retried
-    names = {cls.__name__ for cls in type(err).__mro__}
-    if names & _PERMANENT_CLIENT_ERRORS:
-        return False
-    return isinstance(err, (ConnectionError, TimeoutError)) or bool(names & _TRANSIENT_CLIENT_ERRORS)
-
-
-#: aiohttp errors that may pass on a retry, and those that never do (matched by name: aiohttp is optional).
-_TRANSIENT_CLIENT_ERRORS = {
-    "ClientConnectionError", "ClientPayloadError", "ServerTimeoutError",  # aiohttp
-    "ConnectionClosedError", "ReadTimeoutError", "EndpointConnectionError", "ConnectTimeoutError",  # botocore
-}
-#: s3fs turns S3 throttling into EBUSY, 500 InternalError into EREMOTEIO, 502/503/504 into EIO or EBUSY
-_TRANSIENT_ERRNOS = {errno.EBUSY, errno.EREMOTEIO, errno.EIO, errno.ETIMEDOUT, errno.ECONNRESET, errno.EAGAIN}
-_PERMANENT_CLIENT_ERRORS = {"ClientSSLError", "ClientConnectorCertificateError", "InvalidURL"}
+    return call_retrying(source.url, what, call)
 
 
 def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
     out = []
     with open(source.path, "rb", buffering=0) as f:
-        size = _check_unchanged(source, f.fileno())
+        size = check_local_stamp(source.url, source.stamp, os.fstat(f.fileno()))
         for start, end in ranges:
             _check_length(source, start, end, max(0, min(end, size) - start))  # before allocating: sizes from labels
             buf = np.empty(end - start, dtype=np.uint8)
@@ -275,19 +244,8 @@ def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
             got = f.readinto(buf.data)
             _check_length(source, start, end, got or 0)
             out.append(buf)
-        _check_unchanged(source, f.fileno())  # not rewritten while being read either
+        check_local_stamp(source.url, source.stamp, os.fstat(f.fileno()))  # not rewritten while being read either
     return out
-
-
-def _check_unchanged(source: Source, fd: int) -> int:
-    """The open file's size, after checking it against the source's stamp (when it has one)."""
-    st = os.fstat(fd)
-    if source.stamp is not None and (st.st_size, st.st_mtime_ns) != source.stamp:
-        raise FileChangedError(
-            source.url, "size, modification time", (st.st_size, st.st_mtime_ns), f"{source.stamp}, as when opened",
-            "The file changed after the product was opened; open it again",
-        )
-    return st.st_size
 
 
 def _check_length(source: Source, start: int, end: int, got: int) -> None:
@@ -306,16 +264,18 @@ def _check_length(source: Source, start: int, end: int, got: int) -> None:
 
 @dataclass
 class SidecarFinder:
-    """Finds companion files by name, case-insensitively.
+    """Finds companion files by name: the exact name first, then any case variant.
 
     Looks next to the product first, then in each of ``extra_dirs`` (paths or URLs). Directory
-    listings are cached for the life of the finder (one ``open_dataset`` call).
+    listings are cached for the life of the finder (one ``open_dataset`` call). Of several case
+    variants of a name (``x.img`` and ``X.IMG``) and none spelt exactly as asked, all must hold the
+    same bytes, else :class:`~xarray_crism.errors.LabelValueError` says which to keep.
     """
 
     product: Source
     extra_dirs: Sequence[str | os.PathLike[str]] = ()
     storage_options: dict[str, Any] | None = None
-    _listings: dict[tuple[int, str], dict[str, str] | None] = field(default_factory=dict)
+    _listings: dict[tuple[int, str], dict[str, list[str]] | None] = field(default_factory=dict)
 
     def directories(self) -> list[tuple[fsspec.AbstractFileSystem, str]]:
         """The places searched, in order."""
@@ -326,14 +286,14 @@ class SidecarFinder:
         return places
 
     def find(self, name: str, label: str, keyword: str, *, local: bool = False) -> Source | None:
-        """The first file called ``name`` (any case) in the searched places, or None.
+        """The file called ``name`` (exactly, else in any case) in the first searched place that has one, or None.
 
         With ``local=True`` only the product's own directory is searched (data files).
         """
         check_plain_name(name, label, keyword)
         places = self.directories()
         for i, (fs, directory) in enumerate(places[:1] if local else places):
-            found = self._lookup(fs, directory, name)
+            found = self._lookup(fs, directory, name, label, keyword)
             if found is not None:
                 return self._confined(Source(fs, found), i, label, keyword)
         return None
@@ -358,8 +318,10 @@ class SidecarFinder:
         found = []
         for i, (fs, directory) in enumerate(self.directories()):
             listing = self._listing(fs, directory) or {}
-            found += [self._confined(Source(fs, p), i, self.product.url, "sidecar")
-                      for key, p in sorted(listing.items()) if pattern.fullmatch(key)]
+            for key, paths in sorted(listing.items()):
+                if pattern.fullmatch(key):
+                    path = _pick_variant(fs, key, paths, self.product.url, "sidecar")
+                    found.append(self._confined(Source(fs, path), i, self.product.url, "sidecar"))
         return found
 
     def not_found(self, name: str, label: str, keyword: str) -> SidecarNotFoundError:
@@ -370,29 +332,68 @@ class SidecarFinder:
             "Pass sidecar_dirs=[...] with the directories or URLs that hold it",
         )
 
-    def _lookup(self, fs: fsspec.AbstractFileSystem, directory: str, name: str) -> str | None:
+    def _lookup(self, fs: fsspec.AbstractFileSystem, directory: str, name: str, label: str, keyword: str) -> str | None:
         listing = self._listing(fs, directory)
         if listing is not None:
-            return listing.get(name.upper())
-        for candidate in _case_variants(name):
-            path = posixpath.join(directory, candidate)
-            if read_exists(Source(fs, path)):
-                return path
-        return None
+            paths = listing.get(name.upper(), [])
+        else:
+            paths = _probe_variants(fs, directory, name)
+        return _pick_variant(fs, name, paths, label, keyword) if paths else None
 
-    def _listing(self, fs: fsspec.AbstractFileSystem, directory: str) -> dict[str, str] | None:
+    def _listing(self, fs: fsspec.AbstractFileSystem, directory: str) -> dict[str, list[str]] | None:
         key = (id(fs), directory)
         if key not in self._listings:
             self._listings[key] = _list_directory(fs, directory)
         return self._listings[key]
 
 
-def _list_directory(fs: fsspec.AbstractFileSystem, directory: str) -> dict[str, str] | None:
-    """The listing, or None when the directory cannot be listed (then names are tried one by one)."""
+def _list_directory(fs: fsspec.AbstractFileSystem, directory: str) -> dict[str, list[str]] | None:
+    """Upper-cased name -> the paths of that name in any case, or None when the directory cannot be
+    listed (then names are tried one by one)."""
     try:
-        return read_listing(Source(fs, directory))
+        entries = read_entries(Source(fs, directory))
     except (OSError, ValueError, NotImplementedError, RemoteReadError):
         return None
+    listing: dict[str, list[str]] = {}
+    for path in entries:
+        listing.setdefault(posixpath.basename(path).upper(), []).append(path)
+    return listing
+
+
+def _probe_variants(fs: fsspec.AbstractFileSystem, directory: str, name: str) -> list[str]:
+    """The exact name if it exists, else those of its upper- and lower-case variants that do."""
+    paths = [posixpath.join(directory, candidate) for candidate in _case_variants(name)]
+    if read_exists(Source(fs, paths[0])):
+        return paths[:1]
+    return [p for p in paths[1:] if read_exists(Source(fs, p))]
+
+
+def _pick_variant(fs: fsspec.AbstractFileSystem, name: str, paths: list[str], label: str, keyword: str) -> str:
+    """The path spelt exactly ``name``, else the only variant, else the first of variants that hold the same bytes."""
+    exact = [p for p in paths if posixpath.basename(p) == name]
+    if exact or len(paths) == 1:
+        return (exact or paths)[0]
+    first, *others = sorted(paths)
+    different = [p for p in others if not _same_bytes(Source(fs, first), Source(fs, p))]
+    if different:
+        names = [posixpath.basename(p) for p in (first, *different)]
+        raise LabelValueError(
+            label, keyword, name, f"one file of that name; its case variants {names} hold different bytes",
+            "Rename the product's file to the name its label gives, or remove the variant that is not it",
+        )
+    return first
+
+
+def _same_bytes(a: Source, b: Source) -> bool:
+    """Whether two files hold the same bytes (sizes first, then block by block)."""
+    size = read_size(a)
+    if size != read_size(b):
+        return False
+    for start in range(0, size, COMPARE_BLOCK):
+        block = [(start, min(size, start + COMPARE_BLOCK))]
+        if not np.array_equal(read_ranges(a, block)[0], read_ranges(b, block)[0]):
+            return False
+    return True
 
 
 def _case_variants(name: str) -> Iterable[str]:
