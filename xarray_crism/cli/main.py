@@ -10,16 +10,34 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from ..errors import CrismError
+from ..cloud.convert import describe_error
+from ..errors import CrismError, cli_wording
 from ..samples import sample_path
-from .convert import add_convert_parser, run_convert
+from ..version import __version__
+from .convert import add_convert_parser, plain_text, run_convert
 
 __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``xarray-crism`` console script."""
-    parser = argparse.ArgumentParser(prog="xarray-crism", description=__doc__)
+    """Entry point of the ``xarray-crism`` console script.
+
+    Errors on bad input (a package error, a missing file) print one line, with the hint worded for
+    the command line (:func:`~xarray_crism.errors.cli_wording`), and exit with status 2.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run_convert(args) if args.command == "convert" else run_show(args)
+    except (CrismError, OSError) as err:
+        print(f"xarray-crism: {cli_wording(describe_error(err))}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``xarray-crism`` parser: ``--version``, ``show`` and ``convert`` (help text without reST markup)."""
+    parser = argparse.ArgumentParser(prog="xarray-crism", description=plain_text(__doc__ or ""))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print a product as a Dataset and write a quick-look PNG")
     show.add_argument(
@@ -31,19 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     show.add_argument("--bayer", choices=("raw", "split"), default="raw", help="split raw Bayer mosaics into R, G, B")
     show.add_argument("--sidecar-dir", action="append", default=[], help="extra directory or URL for sidecars")
     add_convert_parser(sub)
-    args = parser.parse_args(argv)
-    if args.command == "convert":
-        try:
-            return run_convert(args)
-        except CrismError as err:
-            print(f"xarray-crism: {err}", file=sys.stderr)
-            return 2
+    return parser
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print the product (and write its quick look); errors propagate to :func:`main`."""
     label = args.label or sample_path()
-    try:
-        ds = xr.open_dataset(label, engine="crism", ddr=args.ddr, sidecar_dirs=args.sidecar_dir, bayer=args.bayer)
-    except CrismError as err:
-        print(f"xarray-crism: {err}", file=sys.stderr)
-        return 2
+    ds = xr.open_dataset(label, engine="crism", ddr=args.ddr, sidecar_dirs=args.sidecar_dir, bayer=args.bayer)
     print(ds)
     if args.png:
         write_quicklook(ds, args.png)

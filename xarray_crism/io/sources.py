@@ -29,13 +29,14 @@ from typing import Any, TypeVar
 
 import fsspec
 import numpy as np
+from fsspec.implementations.cached import CachingFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import CrismError, FileChangedError, RemoteReadError, SidecarNotFoundError, TruncatedFileError, UnsafePathError
 
 __all__ = [
-    "SidecarFinder", "Source", "check_confined", "check_plain_name", "check_relative_path", "open_source", "read_exists",
-    "read_listing", "read_ranges", "read_size", "read_stamped", "read_text",
+    "SidecarFinder", "Source", "build_url", "check_confined", "check_plain_name", "check_relative_path", "open_source",
+    "read_exists", "read_listing", "read_ranges", "read_size", "read_stamped", "read_text",
 ]
 
 #: Largest file read whole as a label (10 MiB); a bigger one raises :class:`TruncatedFileError`.
@@ -71,13 +72,22 @@ class Source:
     @property
     def url(self) -> str:
         """The file as a URL that fsspec opens again (``/abs/path`` for local files)."""
-        if isinstance(self.fs, LocalFileSystem):
-            return self.path
-        return str(self.fs.unstrip_protocol(self.path))
+        return build_url(self.fs, self.path)
 
     def sibling(self, name: str) -> Source:
         """The file called ``name`` in the same directory (``name`` must be a plain file name)."""
         return Source(self.fs, posixpath.join(self.directory, name))
+
+
+def build_url(fs: fsspec.AbstractFileSystem, path: str) -> str:
+    """``path`` of ``fs`` as a URL that fsspec opens again: ``/abs/path`` for local files, and a chained
+    cache keeps its prefix (``simplecache::https://...``), so that files found from it are cached too."""
+    if isinstance(fs, LocalFileSystem):
+        return path
+    if isinstance(fs, CachingFileSystem):
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        return f"{protocol}::{fs.fs.unstrip_protocol(path)}"
+    return str(fs.unstrip_protocol(path))
 
 
 def open_source(location: str | os.PathLike[str], storage_options: dict[str, Any] | None) -> Source:
@@ -226,14 +236,31 @@ def _retry_or_raise(source: Source, what: str, err: BaseException, attempt: int)
     if not _is_transient(err):
         raise err
     if attempt >= MAX_ATTEMPTS:
+        cause = _root_cause(err)
+        unreachable = bool({cls.__name__ for cls in type(cause).__mro__} & _UNREACHABLE)
         raise RemoteReadError(
-            source.url, what, f"{type(err).__name__}: {err}", f"an answer within {MAX_ATTEMPTS} attempts",
-            "The server kept failing; try again later, or copy the file locally",
+            source.url, what, f"{type(cause).__name__}: {cause}", f"an answer within {MAX_ATTEMPTS} attempts",
+            _UNREACHABLE_HINT if unreachable else "The server kept failing; try again later, or copy the file locally",
         ) from err
     wait = BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(1.0, 1.25)
     logger.warning("%s: reading %s failed (%s: %s); attempt %d of %d in %.2f s",
                    source.url, what, type(err).__name__, err, attempt + 1, MAX_ATTEMPTS, wait)
     time.sleep(wait)
+
+
+def _root_cause(err: BaseException) -> BaseException:
+    """The error under fsspec's ``FileNotFoundError`` wrapping of a failed HTTP ``size``/``info``."""
+    while isinstance(err, FileNotFoundError) and err.__cause__ is not None:
+        err = err.__cause__
+    return err
+
+
+#: Errors that mean no server answered at all (refused connection, unknown host), matched by name.
+_UNREACHABLE = {"ClientConnectorError", "ConnectionRefusedError", "gaierror", "EndpointConnectionError"}
+_UNREACHABLE_HINT = (
+    "The host could not be reached (connection refused or name not resolved): check the URL's host and port "
+    "and the network, or copy the file locally"
+)
 
 
 def _is_transient(err: BaseException) -> bool:
