@@ -9,11 +9,12 @@ index table (SIS Table 3-17) as a pandas DataFrame; ``open_catalog`` a volume as
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     CrismError,
     FileChangedError,
+    LabelNotFoundError,
     LabelSyntaxError,
     LabelValueError,
     QueryError,
@@ -24,6 +25,7 @@ from .errors import (
     TruncatedFileError,
     UnsafePathError,
     UnsupportedProductError,
+    UnsupportedSourceError,
 )
 from .samples import sample_path
 from .version import __version__
@@ -34,6 +36,14 @@ _LAZY = {
 }
 
 
+if TYPE_CHECKING:  # the real signatures for type checkers and IDEs; at run time they load on first use
+    from .archive.index import read_index
+    from .archive.intake_plugin import open_catalog
+    from .cloud.conversion import to_zarr
+    from .cloud.references import write_references
+    from .xr.stacking import group_by_pointing, stack_filters
+
+
 def __getattr__(name: str) -> Any:
     """Import the xarray-level helpers on first use, so ``import xarray_crism`` stays light."""
     if name in _LAZY:
@@ -41,9 +51,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The public names, the lazy ones included (tab completion lists them before their first use)."""
+    return sorted({*globals(), *__all__})
+
+
 __all__ = [
     "CrismError",
     "FileChangedError",
+    "LabelNotFoundError",
     "LabelSyntaxError",
     "LabelValueError",
     "QueryError",
@@ -54,6 +70,7 @@ __all__ = [
     "TruncatedFileError",
     "UnsafePathError",
     "UnsupportedProductError",
+    "UnsupportedSourceError",
     "__version__",
     "group_by_pointing",
     "open_catalog",

@@ -21,7 +21,24 @@ from ..io.sources import Source
 from ..labels.pds3 import Block
 from .reader import Key, read_array
 
-__all__ = ["DerivedArray", "DiskArray", "LazyArray", "Memo", "Product", "RenamedArray", "Variable", "outer_index"]
+__all__ = [
+    "DerivedArray", "DiskArray", "LazyArray", "Memo", "PdsLabel", "Product", "RenamedArray", "Variable", "outer_index",
+]
+
+
+class PdsLabel(str):
+    """A product's whole label text, kept exactly (``attrs["pds_label"]``: ``==``, slices, ``.encode()``
+    and files written from it hold every byte, CR LF line ends included).
+
+    ``str()`` and ``print`` show it with plain ``\\n`` line ends: xarray's reprs escape those, so a
+    Dataset or DataTree repr keeps ``pds_label`` on one short line (a bare CR broke it across lines).
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return str.replace(self, "\r\n", "\n").replace("\r", "\n")
+
 
 T = TypeVar("T")
 
