@@ -26,7 +26,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     the command line (:func:`~xarray_crism.errors.cli_wording`), and exit with status 2.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras and (args.command != "convert" or any(e.startswith("-") for e in extras)):
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    if extras:  # options between the paths (SOURCE --ddr auto STORE): argparse leaves the later paths over
+        *args.sources, args.store = [*args.sources, args.store, *extras]
     try:
         return run_convert(args) if args.command == "convert" else run_show(args)
     except (CrismError, OSError) as err:

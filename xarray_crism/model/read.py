@@ -39,6 +39,8 @@ def read_product(
         label = read_label_text(source)
     except IsADirectoryError as err:
         raise _directory_error(source) from err
+    except FileNotFoundError as err:
+        raise _not_found_error(source, os.fspath(location)) from err
     except LabelSyntaxError as err:
         detached = _detached_label(finder)
         if detached is None:
@@ -70,6 +72,15 @@ def _directory_error(source: Source) -> UnsupportedProductError:
         source.url, "path", source.url, f"a product's label file (.LBL, .xml) or an IMG with an attached label, "
         f"not a directory (labels in it: {some})",
         "Open one of its labels (its full path), or a whole archive volume with xarray_crism.open_catalog(directory)",
+    )
+
+
+def _not_found_error(source: Source, given: str) -> LabelNotFoundError:
+    relative = "://" not in given and not os.path.isabs(given)
+    where = f" (a relative path starts from the working directory, {os.getcwd()})" if relative else ""
+    return LabelNotFoundError(
+        source.url, "path", given, f"an existing product label or data file{where}",
+        "Check the path or URL; the shipped sample is xarray_crism.sample_path()",
     )
 
 
