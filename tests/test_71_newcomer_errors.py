@@ -210,7 +210,8 @@ def test_open_datatree_takes_ddr_and_bayer(volumes: dict[str, Path]) -> None:
 def test_pds_label_stays_whole_and_its_repr_stays_on_one_line() -> None:
     tree = xr.open_datatree(LABEL, engine="crism", sidecar_dirs=[CRISM / "cdr"])
     label = tree["IF"].attrs["pds_label"]
-    assert label == LABEL.read_bytes().decode("latin-1") and "\r\n" in label  # every byte kept
+    assert label == LABEL.read_bytes().decode("latin-1").replace("\r\n", "\n")  # every line, line ends made \n
+    assert "\r" not in label and label.count("\n") == LABEL.read_bytes().count(b"\n")
     for text in (repr(tree), repr(tree["IF"].to_dataset())):
         lines = [x for x in text.splitlines() if "pds_label" in x]
         assert lines and all(x.rstrip().endswith("...") and "PDS_VERSION_ID" in x for x in lines)

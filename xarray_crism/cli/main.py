@@ -30,7 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extras and (args.command != "convert" or any(e.startswith("-") for e in extras)):
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     if extras:  # options between the paths (SOURCE --ddr auto STORE): argparse leaves the later paths over
-        *args.sources, args.store = [*args.sources, args.store, *extras]
+        paths: list[str] = [*args.sources, args.store, *extras]
+        args.sources, args.store = paths[:-1], paths[-1]
     try:
         return run_convert(args) if args.command == "convert" else run_show(args)
     except (CrismError, OSError) as err:

@@ -21,7 +21,7 @@ import os
 import posixpath
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -173,6 +173,8 @@ def build_jobs(
     )
     if _is_catalog(source):
         return build_catalog_jobs(source)
+    if isinstance(source, Mapping) and not isinstance(source, xr.Dataset):
+        raise UnsupportedSourceError("to_zarr", "source", _describe(source), ACCEPTED)
     if not isinstance(source, Iterable) or isinstance(source, (str, os.PathLike, xr.Dataset)) or _is_entry(source):
         return [_build_item_job(template, source, "")]
     items = list(source)  # a generator is read once

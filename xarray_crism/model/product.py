@@ -22,22 +22,19 @@ from ..labels.pds3 import Block
 from .reader import Key, read_array
 
 __all__ = [
-    "DerivedArray", "DiskArray", "LazyArray", "Memo", "PdsLabel", "Product", "RenamedArray", "Variable", "outer_index",
+    "DerivedArray", "DiskArray", "LazyArray", "Memo", "Product", "RenamedArray", "Variable", "build_label_attr",
+    "outer_index",
 ]
 
 
-class PdsLabel(str):
-    """A product's whole label text, kept exactly (``attrs["pds_label"]``: ``==``, slices, ``.encode()``
-    and files written from it hold every byte, CR LF line ends included).
+def build_label_attr(text: str) -> str:
+    """``attrs["pds_label"]``: the whole label, its line ends made ``\\n`` (CR LF in PDS3 files).
 
-    ``str()`` and ``print`` show it with plain ``\\n`` line ends: xarray's reprs escape those, so a
-    Dataset or DataTree repr keeps ``pds_label`` on one short line (a bare CR broke it across lines).
+    Every line and character is kept; only line ends change, because a carriage return breaks
+    xarray's reprs (a DataTree's prints the label across lines) and ``\\n`` is what xarray escapes.
+    The file itself is what the reader parses, byte for byte.
     """
-
-    __slots__ = ()
-
-    def __str__(self) -> str:
-        return str.replace(self, "\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 T = TypeVar("T")
