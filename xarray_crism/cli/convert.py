@@ -4,12 +4,13 @@
     xarray-crism convert --catalog catalogs/crism_trdr.yaml --entry mrocr_2104 --observation-id 00014679 s3://b/crism.zarr
     xarray-crism convert --scheduler tcp://scheduler:8786 --catalog /archive/mrocr_2104 s3://b/crism/
     xarray-crism convert --virtual frt00014679_01_if156s_trr3.lbl refs.json
+    xarray-crism convert --catalog /archive/mrocr_2104 --bbox 137 -5 138 -4 gale.zarr
 
 ``--catalog`` takes an Intake YAML catalog (entries are volumes, read with the filters, or
 products; ``--param root=URL`` sets its user parameters, ``--entry`` picks entries) or a volume's
 root or index label (read by :func:`~xarray_crism.open_catalog` with the filters). The exit
 status is 0 when every product converted (or was already), 1 when some failed (listed at the end),
-2 when the command itself is wrong.
+2 when the command itself is wrong or its input cannot be read (one line on stderr).
 """
 
 from __future__ import annotations
