@@ -88,7 +88,8 @@ def test_data_model_of_a_trdr() -> None:
     assert ds.i_over_f.encoding["_FillValue"] == 65535.0
     assert ds.attrs["product_id"] == "FRT0001458F_01_IF156L_TRR3"
     assert ds.attrs["observation_id"] == "0001458F" and ds.attrs["sensor"] == "L"
-    assert ds.attrs["pds_label"] == (CRISM / "trdr" / "frt0001458f_01_if156l_trr3.lbl").read_bytes().decode("latin-1")
+    label = (CRISM / "trdr" / "frt0001458f_01_if156l_trr3.lbl").read_bytes().decode("latin-1")
+    assert ds.attrs["pds_label"] == label.replace("\r\n", "\n")  # every line; line ends made \n (issue 19)
     assert ds.attrs["missing_sidecars"] == [  # the label's housekeeping table and its format, and its WA CDR
         "FRT0001458F_01_RA156L_HKP3.TAB", "TRDRHK.FMT", "CDR450924300802_WA0300000L_3.IMG",
     ]

@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 import xarray_crism
-from xarray_crism import LabelSyntaxError, LabelValueError, ShapeMismatchError, TruncatedFileError
+from xarray_crism import LabelNotFoundError, LabelValueError, ShapeMismatchError, TruncatedFileError
 from xarray_crism.model.mastcamz import FILTERS
 from xarray_crism.testing.pds4 import write_mastcamz_img
 
@@ -107,8 +107,8 @@ def test_data_file_without_attached_label_opens_through_its_detached_label(tmp_p
     via_lbl = xr.open_dataset(tmp_path / "frt00014679_01_if156s_trr3.lbl", engine="crism", mask_and_scale=False)
     np.testing.assert_array_equal(via_img.i_over_f.values, via_lbl.i_over_f.values)
     (tmp_path / "frt00014679_01_if156s_trr3.lbl").unlink()
-    with pytest.raises(LabelSyntaxError, match=r"frt00014679_01_if156s_trr3.img: label = .*expected a PDS3 label"):
-        xr.open_dataset(tmp_path / "frt00014679_01_if156s_trr3.img", engine="crism")
+    with pytest.raises(LabelNotFoundError, match=r"frt00014679_01_if156s_trr3.img: label = .*LBL.*without its label"):
+        xr.open_dataset(tmp_path / "frt00014679_01_if156s_trr3.img", engine="crism")  # issue 19: names the label
 
 
 def test_truncated_img_and_bad_bayer_option(tmp_path: Path) -> None:

@@ -14,12 +14,13 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     CompanionMismatchError,
     CrismError,
     FileChangedError,
+    LabelNotFoundError,
     LabelSyntaxError,
     LabelValueError,
     QueryError,
@@ -31,6 +32,7 @@ from .errors import (
     TruncatedFileError,
     UnsafePathError,
     UnsupportedProductError,
+    UnsupportedSourceError,
 )
 from .samples import sample_path
 from .version import __version__
@@ -39,6 +41,14 @@ _LAZY = {
     "stack_filters": "xr.stacking", "group_by_pointing": "xr.stacking", "read_index": "archive.index",
     "open_catalog": "archive.intake_plugin", "to_zarr": "cloud.conversion", "write_references": "cloud.references",
 }
+
+
+if TYPE_CHECKING:  # the real signatures for type checkers and IDEs; at run time they load on first use
+    from .archive.index import read_index
+    from .archive.intake_plugin import open_catalog
+    from .cloud.conversion import to_zarr
+    from .cloud.references import write_references
+    from .xr.stacking import group_by_pointing, stack_filters
 
 
 def _register_accessors() -> None:
@@ -85,10 +95,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The public names, the lazy ones included (tab completion lists them before their first use)."""
+    return sorted({*globals(), *__all__})
+
+
 __all__ = [
     "CompanionMismatchError",
     "CrismError",
     "FileChangedError",
+    "LabelNotFoundError",
     "LabelSyntaxError",
     "LabelValueError",
     "QueryError",
@@ -100,6 +116,7 @@ __all__ = [
     "TruncatedFileError",
     "UnsafePathError",
     "UnsupportedProductError",
+    "UnsupportedSourceError",
     "__version__",
     "group_by_pointing",
     "open_catalog",

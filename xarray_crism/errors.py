@@ -13,6 +13,7 @@ __all__ = [
     "CompanionMismatchError",
     "CrismError",
     "FileChangedError",
+    "LabelNotFoundError",
     "LabelSyntaxError",
     "LabelValueError",
     "QueryError",
@@ -24,6 +25,8 @@ __all__ = [
     "TruncatedFileError",
     "UnsafePathError",
     "UnsupportedProductError",
+    "UnsupportedSourceError",
+    "cli_wording",
 ]
 
 
@@ -92,6 +95,10 @@ class SidecarWarning(UserWarning):
     """A companion file named by a label was not used as named (absent, or another epoch stood in)."""
 
 
+class LabelNotFoundError(SidecarNotFoundError):
+    """A data file (``.IMG``) opened without its detached label, which is not beside it."""
+
+
 class ShapeMismatchError(CrismError):
     """A companion product whose shape does not match the product it joins."""
 
@@ -104,5 +111,30 @@ class RemoteReadError(CrismError):
     """A remote read that still failed after its retries, or an answer that cannot be right (Range ignored)."""
 
 
+class UnsupportedSourceError(CrismError, TypeError):
+    """An object a function cannot take (``to_zarr(1, ...)``): also a :class:`TypeError`; the message lists what it accepts."""
+
+
 class StoreExistsError(CrismError):
     """A conversion target that exists and is not a finished conversion of the same source (``mode="w-"``)."""
+
+
+#: How hints written for the Python API (``pass sidecar_dirs=[...]``) read on the command line: each
+#: API phrase, and the flag of ``xarray-crism`` that does the same. Hints use these exact phrases.
+CLI_WORDING: tuple[tuple[str, str], ...] = (
+    ("pass sidecar_dirs=[...]", "pass --sidecar-dir DIR (once per directory or URL)"),
+    ("pass ddr='auto'", "pass --ddr auto"),
+    ("pass mode='w' (CLI: --overwrite)", "pass --overwrite"),
+    ("pass mode='w'", "pass --overwrite"),
+    ("pass bayer='raw'", "pass --bayer raw (the default)"),
+    ("pass ddr_volume=...", "pass --ddr-volume URL"),
+    ("pass cdr_volume=...", "pass --cdr-volume URL"),
+    ("pass path_case='lower' (or 'upper', 'as-is')", "use the Python API: open_catalog(..., path_case='lower')"),
+)
+
+
+def cli_wording(text: str) -> str:
+    """``text`` (an error message or a conversion report) with its API hints reworded for the CLI (:data:`CLI_WORDING`)."""
+    for api, cli in CLI_WORDING:
+        text = text.replace(api, cli).replace(api[0].upper() + api[1:], cli[0].upper() + cli[1:])
+    return text

@@ -4,6 +4,7 @@ The collection label (``data/collection*.xml``) names its inventory in ``File_Ar
 CSV of ``member status, LIDVID`` records. Each primary (``P``) member becomes a row with the columns
 the catalog filters use: ``PRODUCT_ID`` (the LID's last field, upper case: the file stem),
 ``PRODUCT_TYPE`` (``RAD``/``IOF``), ``SENSOR_ID`` (camera eye ``L``/``R``), ``SOL``, ``FILTER``,
+``SEQUENCE_ID`` (``ZCAM07114``: characters 36-44 of the file name, the label's ``SEQUENCE_ID``),
 ``LOGICAL_IDENTIFIER``, ``VERSION_ID`` and ``FILE_SPECIFICATION_NAME``; a product listed in several
 versions keeps its highest.
 
@@ -30,7 +31,11 @@ if TYPE_CHECKING:
 
 __all__ = ["build_inventory_frame", "find_collection_label", "read_collection_index"]
 
-_NAME = re.compile(r"Z(?P<eye>[LR])(?P<filter>[0-9A-Z])_(?P<sol>\d{4})_\d{10}_\d{3}(?P<type>[A-Z]{3})_.*")
+#: The file name (the calibrated archive's readme, "Filename Decoder"): eye, filter, sol, product type, and after
+#: the venue, site and drive (9 characters) the 9-character sequence ID (``ZCAM07114``).
+_NAME = re.compile(
+    r"Z(?P<eye>[LR])(?P<filter>[0-9A-Z])_(?P<sol>\d{4})_\d{10}_\d{3}(?P<type>[A-Z]{3})(?:.{9}(?P<sequence>ZCAM\d{5}))?.*"
+)
 _COLLECTION = re.compile(r"COLLECTION.*\.XML")
 
 
@@ -62,7 +67,7 @@ def build_inventory_frame(text: str, url: str, data_dir: str) -> pd.DataFrame:
     table = pd.read_csv(io.StringIO(text), header=None, names=["status", "lidvid"], dtype="string", skipinitialspace=True)
     primary = table[table["status"].str.strip().str.upper() == "P"]
     rows = [_row(str(lidvid).strip(), url, data_dir) for lidvid in primary["lidvid"]]
-    columns = ["PRODUCT_ID", "PRODUCT_TYPE", "SENSOR_ID", "SOL", "FILTER", "LOGICAL_IDENTIFIER", "VERSION_ID",
+    columns = ["PRODUCT_ID", "PRODUCT_TYPE", "SENSOR_ID", "SOL", "FILTER", "SEQUENCE_ID", "LOGICAL_IDENTIFIER", "VERSION_ID",
                "FILE_SPECIFICATION_NAME"]
     frame = pd.DataFrame(rows, columns=columns).astype({c: "string" for c in columns if c != "SOL"})
     frame = frame.astype({"SOL": "Int64"})
@@ -85,5 +90,5 @@ def _row(lidvid: str, url: str, data_dir: str) -> dict[str, object]:
     path = posixpath.join(data_dir, m["sol"], m["type"].lower(), f"{stem}.IMG")
     return {
         "PRODUCT_ID": stem, "PRODUCT_TYPE": m["type"], "SENSOR_ID": m["eye"], "SOL": int(m["sol"]), "FILTER": m["filter"],
-        "LOGICAL_IDENTIFIER": lid, "VERSION_ID": vid or None, "FILE_SPECIFICATION_NAME": path,
+        "SEQUENCE_ID": m["sequence"], "LOGICAL_IDENTIFIER": lid, "VERSION_ID": vid or None, "FILE_SPECIFICATION_NAME": path,
     }

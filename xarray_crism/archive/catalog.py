@@ -17,6 +17,9 @@ Conventions (the SIS does not define queries):
   ``STOP_TIME`` counts as ``START_TIME``);
 - ``sol``: one sol or an inclusive ``(first, last)`` range (Mastcam-Z); ``sensor`` is the camera
   eye (``L``/``R``) there, and ``product_type`` ``RAD``/``IOF``;
+- Mastcam-Z also: ``eye`` (``"L"``/``"R"``, or ``"left"``/``"right"``), ``filter`` (the filter
+  number of the file name, ``0``-``7``: ``filter=0`` or ``filter=["1", "2"]``) and ``sequence_id``
+  (``"zcam07114"``, from the file name); each takes one value or a list, any case;
 - a filter that the archive's index has no column for (``sol`` on a CRISM volume) is an error;
 - ``bbox = (west, south, east, north)`` in degrees (east longitude, any of -180..360): products whose
   footprint (the four corners and centre of the index) intersects it, across 0/360 when
@@ -49,14 +52,20 @@ _ENTRY_COLUMNS = {
     "PRODUCT_TYPE": "product_type", "OBSERVATION_TYPE": "class_type", "OBSERVATION_ID": "observation_id",
     "MRO:SENSOR_ID": "sensor", "SENSOR_ID": "sensor", "VOLUME_ID": "volume_id", "START_TIME": "start_time",
     "STOP_TIME": "stop_time", "CENTER_LATITUDE": "center_latitude", "CENTER_LONGITUDE": "center_longitude",
-    "SOL": "sol", "FILTER": "filter", "LOGICAL_IDENTIFIER": "logical_identifier",
+    "SOL": "sol", "FILTER": "filter", "SEQUENCE_ID": "sequence_id", "LOGICAL_IDENTIFIER": "logical_identifier",
 }
 #: The index columns each filter reads: alternatives (CRISM, Mastcam-Z), each the columns it needs together.
 _FILTER_COLUMNS = {
     "observation_id": (("OBSERVATION_ID",),), "class_type": (("OBSERVATION_TYPE",),),
     "sensor": (("MRO:SENSOR_ID",), ("SENSOR_ID",)), "sol": (("SOL",),), "start": (("START_TIME",),),
-    "stop": (("START_TIME",),), "bbox": (("CENTER_LATITUDE", "CENTER_LONGITUDE"),),
+    "stop": (("START_TIME",),), "bbox": (("CENTER_LATITUDE", "CENTER_LONGITUDE"),), "filter": (("FILTER",),),
+    "eye": (("SENSOR_ID", "SOL"),), "sequence_id": (("SEQUENCE_ID",),),
 }
+#: Filters that keep rows whose first column (of the alternative the index has) is one of the values, any case.
+_TEXT_FILTERS = ("class_type", "sensor", "filter", "eye", "sequence_id")
+#: Values a filter also accepts, and what they mean; then the values it accepts at all (None: any).
+_VALUE_ALIASES = {"eye": {"LEFT": "L", "RIGHT": "R"}}
+_VALUES = {"eye": ("L", "R")}
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,9 @@ class Query:
     stop: Any = None
     bbox: tuple[float, float, float, float] | None = None
     sol: tuple[int, int] | None = None
+    filter: tuple[str, ...] | None = None
+    eye: tuple[str, ...] | None = None
+    sequence_id: tuple[str, ...] | None = None
 
     def as_metadata(self) -> dict[str, Any]:
         """The filters that were set, YAML-safe (lists, ISO times)."""
@@ -101,6 +113,9 @@ def build_query(
     stop: Any = None,
     bbox: Sequence[float] | None = None,
     sol: int | Sequence[int] | None = None,
+    filter: str | int | Iterable[str | int] | None = None,
+    eye: str | Iterable[str] | None = None,
+    sequence_id: str | Iterable[str] | None = None,
 ) -> Query:
     """Check and normalise the filters of ``open_catalog`` (``url`` names the catalog in errors)."""
     import pandas as pd
@@ -117,7 +132,19 @@ def build_query(
     return Query(
         _observation_ids(observation_id), _texts(class_type), _texts(product_type), _texts(sensor),
         None if product_id is None else product_id.upper(), times["start"], times["stop"], _bbox(url, bbox), _sols(url, sol),
+        _texts(filter), _checked(url, "eye", _texts(eye)), _texts(sequence_id),
     )
+
+
+def _checked(url: str, key: str, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """Values with their aliases resolved (``left`` -> ``L``), each one the filter accepts (:data:`_VALUES`)."""
+    if values is None:
+        return None
+    resolved = tuple(_VALUE_ALIASES.get(key, {}).get(v, v) for v in values)
+    bad = [v for v in resolved if key in _VALUES and v not in _VALUES[key]]
+    if bad:
+        raise QueryError(url, key, bad[0], f"one of {_VALUES[key]} (or {sorted(_VALUE_ALIASES.get(key, {}))})")
+    return resolved
 
 
 def select_rows(index: pd.DataFrame, query: Query, url: str) -> pd.DataFrame:
@@ -129,11 +156,10 @@ def select_rows(index: pd.DataFrame, query: Query, url: str) -> pd.DataFrame:
         obs = _upper(index, "OBSERVATION_ID")
         full = (_upper(index, "OBSERVATION_TYPE").fillna("") if "OBSERVATION_TYPE" in index else "") + obs
         keep &= (obs.isin(query.observation_id) | full.isin(query.observation_id)).to_numpy(dtype=bool, na_value=False)
-    if query.class_type is not None:
-        keep &= _upper(index, "OBSERVATION_TYPE").isin(query.class_type).to_numpy(dtype=bool, na_value=False)
-    if query.sensor is not None:
-        (column,) = _columns_for(index, "sensor") or ("MRO:SENSOR_ID",)  # present: _check_columns ran
-        keep &= _upper(index, column).isin(query.sensor).to_numpy(dtype=bool, na_value=False)
+    for key in _TEXT_FILTERS:
+        if (values := getattr(query, key)) is not None:
+            column = (_columns_for(index, key) or ("",))[0]  # present: _check_columns ran
+            keep &= _upper(index, column).isin(values).to_numpy(dtype=bool, na_value=False)
     if query.sol is not None:
         keep &= index["SOL"].between(*query.sol).to_numpy(dtype=bool, na_value=False)
     if query.product_type is not None:
@@ -307,10 +333,10 @@ def _observation_ids(value: str | Iterable[str] | None) -> tuple[str, ...] | Non
     return None if ids is None else tuple(v.zfill(8) if len(v) < 8 and re.fullmatch(r"[0-9A-F]+", v) else v for v in ids)
 
 
-def _texts(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+def _texts(value: str | int | Iterable[str | int] | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    items = [value] if isinstance(value, str) else list(value)
+    items = [value] if isinstance(value, (str, int)) else list(value)
     return tuple(str(v).strip().upper() for v in items)
 
 

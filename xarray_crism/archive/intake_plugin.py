@@ -14,6 +14,7 @@ imports nothing heavy (no xarray: the reader imports it when it reads).
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -24,7 +25,7 @@ from intake.readers.readers import BaseReader
 from .catalog import CatalogEntry, build_entries, build_query, select_rows
 from .volumes import Volume, read_volume
 
-__all__ = ["CrismDatasetReader", "CrismProduct", "CrismVolume", "CrismVolumeReader", "open_catalog"]
+__all__ = ["CrismCatalog", "CrismDatasetReader", "CrismProduct", "CrismVolume", "CrismVolumeReader", "open_catalog"]
 
 
 class CrismProduct(FileData):
@@ -52,6 +53,29 @@ class CrismDatasetReader(BaseReader):
         import xarray as xr
 
         return xr.open_dataset(data.url, engine="crism", storage_options=data.storage_options, **kwargs)
+
+    def __repr__(self) -> str:
+        data = self.kwargs.get("data")
+        url = getattr(data, "url", "?")
+        name = self.metadata.get("product_id") or posixpath.basename(str(url))
+        joined = ", with its DDR" if self.kwargs.get("ddr") else ""
+        return f"CrismDatasetReader of {name} ({url}{joined}): .read() gives an xarray.Dataset"
+
+
+class CrismCatalog(Catalog):
+    """An Intake catalog whose product names may be given in any case (``cat["frt00014679_01_if156s_trr3"]``)."""
+
+    def __getitem__(self, item: Any) -> Any:
+        return super().__getitem__(self._alias(item))
+
+    def __contains__(self, thing: Any) -> bool:
+        return bool(super().__contains__(self._alias(thing)))
+
+    def _alias(self, item: Any) -> Any:
+        """The alias that ``item`` names in another case (file names are lower case, PRODUCT_IDs upper)."""
+        if not isinstance(item, str) or item in self.aliases or item in self.entries or item in self.data:
+            return item
+        return {alias.upper(): alias for alias in self.aliases}.get(item.upper(), item)
 
 
 class CrismVolumeReader(BaseReader):
@@ -83,6 +107,9 @@ def open_catalog(
     stop: Any = None,
     bbox: Sequence[float] | None = None,
     sol: int | Sequence[int] | None = None,
+    filter: str | int | Iterable[str | int] | None = None,
+    eye: str | Iterable[str] | None = None,
+    sequence_id: str | Iterable[str] | None = None,
 ) -> Catalog:
     """A volume's products as an Intake catalog, one entry per product named by its PRODUCT_ID.
 
@@ -90,13 +117,17 @@ def open_catalog(
     (Mastcam-Z), local or any fsspec URL. ``ddr_volume`` and
     ``cdr_volume`` (roots of the DDR and EDR/CDR volumes) let each entry join its DDR and find its
     WA/SW wavelength calibration; ``join=False`` makes entries read the product alone (the sidecars
-    found stay in ``metadata["sidecars"]``). The filters are documented in :mod:`xarray_crism.archive.catalog`.
-    ``cat[name].read()`` returns the Dataset; ``cat.to_yaml_file(path)`` saves the catalog.
+    found stay in ``metadata["sidecars"]``). The filters are documented in :mod:`xarray_crism.archive.catalog`
+    (Mastcam-Z: ``sol``, ``eye``, ``filter``, ``sequence_id``; everywhere an index has footprints: ``bbox``).
+    ``cat[name].read()`` returns the Dataset (``name`` in any case); ``cat.to_yaml_file(path)`` saves the catalog.
+    A chained cache URL (``simplecache::https://...``, its options under ``storage_options["simplecache"]``)
+    is kept for the index reads and every entry.
     """
     text = os.fspath(url)
     query = build_query(
         text, observation_id=observation_id, class_type=class_type, product_type=product_type, sensor=sensor,
-        product_id=product_id, start=start, stop=stop, bbox=bbox, sol=sol,
+        product_id=product_id, start=start, stop=stop, bbox=bbox, sol=sol, filter=filter, eye=eye,
+        sequence_id=sequence_id,
     )
     volume = read_volume(text, storage_options=storage_options, path_case=path_case)
     others = {
@@ -119,7 +150,7 @@ def build_catalog(
 
     Names are aliases (Intake keys entries by token), so ``list(cat)`` and ``cat[name]`` use them.
     """
-    cat = Catalog(metadata=metadata)
+    cat = CrismCatalog(metadata=metadata)
     for entry in entries:
         data = CrismProduct(entry.url, storage_options=storage_options, metadata=entry.metadata)
         kwargs: dict[str, Any] = {}
@@ -127,7 +158,7 @@ def build_catalog(
             kwargs["ddr"] = entry.ddr
         if join and entry.sidecar_dirs:
             kwargs["sidecar_dirs"] = list(entry.sidecar_dirs)
-        reader = CrismDatasetReader(data=data, metadata={**entry.metadata, "joined": join}, **kwargs)
+        reader = CrismDatasetReader(data=data, metadata={"product_id": entry.name, **entry.metadata, "joined": join}, **kwargs)
         cat.aliases[entry.name] = cat.add_entry(reader)
     return cat
 

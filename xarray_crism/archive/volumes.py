@@ -137,7 +137,9 @@ def _read_any_index(source: Source, storage_options: dict[str, Any] | None) -> t
     collection = None if data is None else find_collection_label(data, _listing(data))
     if data is None or collection is None:
         raise SidecarNotFoundError(
-            root.url, "INDEX", None, "an INDEX directory (PDS3 volume) or a data collection label (PDS4 bundle), any case",
+            root.url, "INDEX", sorted(listing)[:8], "an INDEX directory (PDS3 volume) or a data collection label "
+            "(PDS4 bundle), any case, in the directory given",
+            "Give the volume's root (the directory that holds INDEX/), or its index label itself",
         )
     return read_collection_index(collection, posixpath.basename(data.path)), root, False
 
@@ -153,7 +155,11 @@ def _listing(directory: Source) -> dict[str, str]:
     try:
         return read_listing(directory)
     except FileNotFoundError as err:
-        raise SidecarNotFoundError(directory.url, "volume directory", None, "a directory that exists and can be listed") from err
+        raise SidecarNotFoundError(
+            directory.url, "volume", directory.url, "a directory that exists and can be listed (a volume root, "
+            "its INDEX directory or a bundle's data collection)",
+            "Check the path or URL; a volume's index label (INDEX/INDEX.LBL) may be given instead of its root",
+        ) from err
 
 
 def _probe_case(volume: Volume) -> str:

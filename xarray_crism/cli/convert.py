@@ -4,34 +4,55 @@
     xarray-crism convert --catalog catalogs/crism_trdr.yaml --entry mrocr_2104 --observation-id 00014679 s3://b/crism.zarr
     xarray-crism convert --scheduler tcp://scheduler:8786 --catalog /archive/mrocr_2104 s3://b/crism/
     xarray-crism convert --virtual frt00014679_01_if156s_trr3.lbl refs.json
+    xarray-crism convert --catalog /archive/mrocr_2104 --bbox 137 -5 138 -4 gale.zarr
 
 ``--catalog`` takes an Intake YAML catalog (entries are volumes, read with the filters, or
 products; ``--param root=URL`` sets its user parameters, ``--entry`` picks entries) or a volume's
 root or index label (read by :func:`~xarray_crism.open_catalog` with the filters). The exit
 status is 0 when every product converted (or was already), 1 when some failed (listed at the end),
-2 when the command itself is wrong.
+2 when the command itself is wrong or its input cannot be read (one line on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any
 
 from ..cloud.convert import Job, JobResult, describe_error
-from ..errors import CrismError
+from ..errors import CrismError, cli_wording
 
-__all__ = ["add_convert_parser", "run_convert"]
+__all__ = ["add_convert_parser", "plain_text", "run_convert"]
 
-_FILTERS = ("observation_id", "class_type", "product_type", "sensor", "product_id", "start", "stop")
+_FILTERS = (
+    "observation_id", "class_type", "product_type", "sensor", "product_id", "start", "stop", "filter", "eye", "sequence_id",
+)
+_USAGE = """xarray-crism convert [options] SOURCE [SOURCE ...] STORE
+       xarray-crism convert [options] --catalog CATALOG STORE"""
+#: reST markup -> plain text for ``--help``: ``code``, :role:`~a.b.name`, :role:`text <target>`.
+_REST = (
+    (re.compile(r":[a-z]+:`[^`<]*<([^>`]+)>`"), lambda m: m[1].rsplit(".", 1)[-1]),
+    (re.compile(r":[a-z]+:`~?([^`]+)`"), lambda m: m[1].rsplit(".", 1)[-1] if m[0].count("~") else m[1]),
+    (re.compile(r"``([^`]+)``"), lambda m: m[1]),
+)
+
+
+def plain_text(doc: str) -> str:
+    """A docstring's reST markup (double back-quotes, Sphinx roles) as plain text, for ``--help``."""
+    for pattern, replace in _REST:
+        doc = pattern.sub(replace, doc)
+    return doc
 
 
 def add_convert_parser(sub: Any) -> None:
     """Register the ``convert`` subcommand on an argparse sub-parser collection."""
-    p = sub.add_parser("convert", help="convert products or a catalog to Zarr (or virtual references)", description=__doc__,
+    p = sub.add_parser("convert", help="convert products or a catalog to Zarr (or virtual references)",
+                       description=plain_text(__doc__ or ""), usage=_USAGE,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("paths", nargs="+", metavar="SOURCE... STORE", help="product labels/URLs, then the target store")
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="product labels or URLs (none with --catalog)")
+    p.add_argument("store", metavar="STORE", help="the target store: a local path or fsspec URL (s3://bucket/x.zarr)")
     p.add_argument("--catalog", help="Intake YAML catalog, or a volume root / index label, to convert products from")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="user parameter of a YAML catalog")
     p.add_argument("--entry", action="append", default=[], help="only these entries of a YAML catalog")
@@ -40,6 +61,8 @@ def add_convert_parser(sub: Any) -> None:
     for name in _FILTERS:
         p.add_argument(f"--{name.replace('_', '-')}", help=f"catalog filter {name}")
     p.add_argument("--sol", type=int, action="append", help="catalog filter: Mastcam-Z sol")
+    p.add_argument("--bbox", type=float, nargs=4, metavar=("WEST", "SOUTH", "EAST", "NORTH"),
+                   help="catalog filter: footprints that intersect this box (degrees, east longitude)")
     p.add_argument("--ddr", help="'auto' or the DDR label to join (single products and lists)")
     p.add_argument("--sidecar-dir", action="append", default=[], help="extra directory or URL for sidecars")
     p.add_argument("--bayer", choices=("raw", "split"), default="raw", help="split raw Bayer mosaics into R, G, B")
@@ -62,7 +85,7 @@ def run_convert(args: argparse.Namespace) -> int:
     from ..cloud.references import write_references
     from ..cloud.stores import open_store
 
-    *sources, store = args.paths
+    sources, store = args.sources, args.store
     if bool(sources) == bool(args.catalog):
         print("xarray-crism convert: give either SOURCE... STORE or --catalog CATALOG STORE", file=sys.stderr)
         return 2
@@ -76,7 +99,7 @@ def run_convert(args: argparse.Namespace) -> int:
             progress=not args.no_progress, verify=args.verify, checksums=not args.no_checksums,
         )
     report.results = failures + report.results
-    print(report.summary())
+    print(cli_wording(report.summary()))
     return 0 if report.ok else 1
 
 
@@ -97,6 +120,8 @@ def read_catalog_jobs(args: argparse.Namespace) -> tuple[list[Job], list[JobResu
     filters = {k: getattr(args, k) for k in _FILTERS if getattr(args, k) is not None}
     if args.sol:
         filters["sol"] = args.sol
+    if args.bbox:
+        filters["bbox"] = tuple(args.bbox)
     options = args.source_storage_options
     if not args.catalog.lower().endswith((".yaml", ".yml")):
         cat = open_catalog(args.catalog, ddr_volume=args.ddr_volume, cdr_volume=args.cdr_volume, storage_options=options,

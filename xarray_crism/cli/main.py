@@ -1,17 +1,20 @@
 """Command line: ``xarray-crism show [LABEL] [--png FILE]`` prints a product and draws a quick look;
-``xarray-crism convert`` writes Zarr stores (:mod:`xarray_crism.cli.convert`)."""
+``xarray-crism convert`` writes Zarr stores (:mod:`xarray_crism.cli.convert`); ``xarray-crism download``
+copies real products from an archive (:mod:`xarray_crism.cli.download`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import xarray as xr
 
-from ..errors import CrismError
+from ..cloud.convert import describe_error
+from ..errors import CrismError, cli_wording
 from ..samples import sample_path
-from .convert import add_convert_parser, run_convert
+from ..version import __version__
+from .convert import add_convert_parser, plain_text, run_convert
 from .download import add_download_parser, run_download
 from .quicklook import write_quicklook
 
@@ -19,8 +22,29 @@ __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``xarray-crism`` console script."""
-    parser = argparse.ArgumentParser(prog="xarray-crism", description=__doc__)
+    """Entry point of the ``xarray-crism`` console script.
+
+    Errors on bad input (a package error, a missing file) print one line, with the hint worded for
+    the command line (:func:`~xarray_crism.errors.cli_wording`), and exit with status 2.
+    """
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras and (args.command != "convert" or any(e.startswith("-") for e in extras)):
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    if extras:  # options between the paths (SOURCE --ddr auto STORE): argparse leaves the later paths over
+        paths: list[str] = [*args.sources, args.store, *extras]
+        args.sources, args.store = paths[:-1], paths[-1]
+    try:
+        return _COMMANDS[args.command](args)
+    except (CrismError, OSError) as err:
+        print(f"xarray-crism: {cli_wording(describe_error(err))}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``xarray-crism`` parser: ``--version``, ``show``, ``convert`` and ``download`` (help without reST markup)."""
+    parser = argparse.ArgumentParser(prog="xarray-crism", description=plain_text(__doc__ or ""))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print a product as a Dataset and write a quick-look PNG")
     show.add_argument(
@@ -33,24 +57,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     show.add_argument("--sidecar-dir", action="append", default=[], help="extra directory or URL for sidecars")
     add_convert_parser(sub)
     add_download_parser(sub)
-    args = parser.parse_args(argv)
-    if args.command in ("convert", "download"):
-        try:
-            return run_convert(args) if args.command == "convert" else run_download(args)
-        except CrismError as err:
-            print(f"xarray-crism: {err}", file=sys.stderr)
-            return 2
+    return parser
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print the product (and write its quick look); errors propagate to :func:`main`."""
     label = args.label or sample_path()
-    try:
-        ds = xr.open_dataset(label, engine="crism", ddr=args.ddr, sidecar_dirs=args.sidecar_dir, bayer=args.bayer)
-    except CrismError as err:
-        print(f"xarray-crism: {err}", file=sys.stderr)
-        return 2
+    ds = xr.open_dataset(label, engine="crism", ddr=args.ddr, sidecar_dirs=args.sidecar_dir, bayer=args.bayer)
     print(ds)
     if args.png:
         write_quicklook(ds, args.png)
         print(f"quick look written to {args.png}")
     return 0
+
+
+#: Sub-command -> what runs it.
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "show": run_show, "convert": run_convert, "download": run_download,
+}
 
 
 if __name__ == "__main__":

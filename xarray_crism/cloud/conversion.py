@@ -16,24 +16,53 @@ memory stays near one shard per worker). ``scheduler`` takes ``"threads"``, a
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import posixpath
+import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import dask
+import xarray as xr
 import zarr
 from dask.base import compute
 from dask.callbacks import Callback
 from dask.delayed import Delayed, delayed
 
-from ..errors import CrismError, StoreExistsError
+from ..errors import CrismError, StoreExistsError, UnsupportedSourceError
 from .convert import Job, JobResult, check_mode, convert_job, describe_error, quiet_zarr
 from .stores import Store, build_zarr_store, open_store, read_record
 
-__all__ = ["ConversionReport", "build_catalog_jobs", "build_jobs", "build_reader_job", "run_jobs", "to_zarr"]
+__all__ = [
+    "ACCEPTED", "GROUPS_HINT", "CatalogLike", "ConversionReport", "Convertible", "EntryLike", "ProductLike",
+    "build_catalog_jobs", "build_jobs", "build_reader_job", "is_interactive", "run_jobs", "to_zarr",
+]
+
+
+
+class EntryLike(Protocol):
+    """A catalog entry (``cat[name]``, an Intake reader): its ``kwargs["data"]`` holds the product's URL."""
+
+    @property
+    def kwargs(self) -> dict[str, Any]: ...
+
+
+class CatalogLike(Protocol):
+    """An Intake catalog (:func:`~xarray_crism.open_catalog`): entries named by ``aliases``."""
+
+    @property
+    def aliases(self) -> dict[str, str]: ...
+
+    @property
+    def entries(self) -> dict[str, Any]: ...
+
+
+#: What :func:`to_zarr` takes: one product (path, Dataset, entry), a catalog, or a list of products.
+ProductLike = str | os.PathLike[str] | xr.Dataset | EntryLike
+Convertible = ProductLike | CatalogLike | Iterable[ProductLike | Job]
 
 
 @dataclass
@@ -43,6 +72,8 @@ class ConversionReport:
     store: str
     results: list[JobResult] = field(default_factory=list)
     seconds: float = 0.0
+    #: True when each product is a group of the store (a list or a catalog), not the store itself.
+    groups: bool = False
 
     def count(self, status: str) -> int:
         """How many products ended with ``status`` (``converted``, ``skipped``, ``failed``)."""
@@ -63,11 +94,21 @@ class ConversionReport:
             if r.status == "failed":
                 lines.append(f"  FAILED {r.name or r.url}: {r.error}")
                 lines += [f"    {d}" for d in r.differences[:20]]
+        if self.groups and self.count("failed") < len(self.results):
+            lines.append(GROUPS_HINT.format(store=self.store))
         return "\n".join(lines)
 
 
+#: The report's reminder that a multi-product store opens as a tree, not as one Dataset.
+GROUPS_HINT = (
+    "Each product is a group of {store} (named by its PRODUCT_ID): open them all with "
+    "xr.open_datatree('{store}', engine='zarr'), or one with xr.open_zarr('{store}', group=NAME) "
+    "(xr.open_zarr('{store}') alone gives an empty Dataset)"
+)
+
+
 def to_zarr(
-    source: Any,
+    source: Convertible,
     store: str | os.PathLike[str],
     *,
     storage_options: dict[str, Any] | None = None,
@@ -79,11 +120,19 @@ def to_zarr(
     product_set: bool = False,
     scheduler: Any = None,
     workers: int | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     verify: bool = False,
     checksums: bool = True,
 ) -> ConversionReport:
-    """Convert ``source`` (a product path/URL, a list of them, or an Intake catalog) to a Zarr store.
+    """Convert ``source`` to a Zarr store: a product path/URL, an ``xarray.Dataset``, a catalog entry
+    (``cat[name]``), an Intake catalog (:func:`~xarray_crism.open_catalog`), or a list of paths,
+    Datasets and entries.
+
+    One product becomes the store itself; a list or a catalog one group per product. A path or an
+    entry is read from its files (its record lists them, with sizes and SHA-256); a Dataset is
+    written as it is held (decoded values, its attributes; :data:`~xarray_crism.cloud.convert.DATASET_NOTE`:
+    its record lists no files, and ``mode="w-"`` never takes it for already done). Anything else
+    raises :class:`~xarray_crism.errors.UnsupportedSourceError` (a ``TypeError``).
 
     ``store`` is a local path or fsspec URL (``s3://bucket/crism.zarr``; ``storage_options`` for
     it, ``source_storage_options`` for the sources). ``mode="w-"`` (default) never overwrites:
@@ -106,7 +155,7 @@ def to_zarr(
 
 
 def build_jobs(
-    source: Any,
+    source: Convertible,
     *,
     ddr: str | None = None,
     sidecar_dirs: Sequence[str] = (),
@@ -122,19 +171,72 @@ def build_jobs(
         "", "", ddr=ddr, sidecar_dirs=tuple(map(str, sidecar_dirs)), storage_options=storage_options, bayer=bayer,
         product_set=product_set,
     )
-    if isinstance(source, (str, os.PathLike)):
-        return [replace(template, url=os.fspath(source))]
-    if hasattr(source, "aliases") and hasattr(source, "entries"):
+    if _is_catalog(source):
         return build_catalog_jobs(source)
+    if isinstance(source, Mapping) and not isinstance(source, xr.Dataset):
+        raise UnsupportedSourceError("to_zarr", "source", _describe(source), ACCEPTED)
+    if not isinstance(source, Iterable) or isinstance(source, (str, os.PathLike, xr.Dataset)) or _is_entry(source):
+        return [_build_item_job(template, source, "")]
     items = list(source)  # a generator is read once
-    if items and all(isinstance(s, Job) for s in items):
-        return items
+    jobs_given = [s for s in items if isinstance(s, Job)]
+    if items and len(jobs_given) == len(items):
+        return jobs_given
     if any(isinstance(s, Job) for s in items):
         raise CrismError("source", "source", items, "product paths/URLs or jobs, not both")
-    urls = [os.fspath(s) for s in items]
-    jobs = [replace(template, name=_product_name(url), url=url) for url in urls]
+    jobs = [_build_item_job(template, item, None) for item in items]
     _check_unique(jobs)
     return jobs
+
+
+#: What :func:`to_zarr` converts, as its error says.
+ACCEPTED = (
+    "a product path or URL (str, os.PathLike), an xarray.Dataset, a catalog entry (cat[name]), an Intake catalog "
+    "(xarray_crism.open_catalog), or a list of paths, Datasets and entries"
+)
+
+
+def _build_item_job(template: Job, item: Any, name: str | None) -> Job:
+    """The job of one path, Dataset or entry; ``name`` None: its group is named after the product."""
+    if isinstance(item, (str, os.PathLike)):
+        url = os.fspath(item)
+        return replace(template, name=_product_name(url) if name is None else name, url=url)
+    if isinstance(item, xr.Dataset):
+        return _dataset_job(item, name)
+    if _is_entry(item):
+        job = build_reader_job("", item)
+        return replace(job, name=_product_name(job.url) if name is None else name)
+    raise UnsupportedSourceError("to_zarr", "source", _describe(item), ACCEPTED)
+
+
+def _dataset_job(ds: xr.Dataset, name: str | None) -> Job:
+    source = ds.encoding.get("source")
+    url = os.fspath(source) if isinstance(source, (str, os.PathLike)) else ""
+    if name is None:
+        if not isinstance(ds.attrs.get("product_id"), str):
+            raise CrismError(url or "Dataset", "attrs['product_id']", ds.attrs.get("product_id"),
+                             "a product ID naming the Dataset's group in a many-product store",
+                             "Set ds.attrs['product_id'], or convert one Dataset alone")
+        name = ds.attrs["product_id"].upper()
+    return Job(name, url, dataset=ds)
+
+
+def _is_catalog(source: Any) -> bool:
+    """An Intake catalog (Intake readers answer any attribute, so the class is what tells)."""
+    from intake.readers.entry import Catalog
+
+    return isinstance(source, Catalog)
+
+
+def _is_entry(source: Any) -> bool:
+    """A catalog entry: an Intake reader of a product (its ``data`` holds the URL)."""
+    from intake.readers.readers import BaseReader
+
+    return isinstance(source, BaseReader) and hasattr(source.kwargs.get("data"), "url")
+
+
+def _describe(item: Any) -> str:
+    text = repr(item)
+    return f"{type(item).__name__}: {text[:60]}{'...' if len(text) > 60 else ''}"
 
 
 def build_catalog_jobs(catalog: Any) -> list[Job]:
@@ -176,7 +278,7 @@ def run_jobs(
     mode: str = "w-",
     scheduler: Any = None,
     workers: int | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     verify: bool = False,
     checksums: bool = True,
 ) -> ConversionReport:
@@ -184,16 +286,18 @@ def run_jobs(
     check_mode(mode, store)
     _check_unique(jobs)
     started = time.perf_counter()
-    report = ConversionReport(store.url(store.root))
     many = any(job.name for job in jobs)
+    report = ConversionReport(store.url(store.root), groups=many)
+    show = is_interactive() if progress is None else progress
     if many:
         _check_store_root(store, mode)
     with _scheduler(scheduler, workers) as client, quiet_zarr():
         if not many:
-            report.results = [convert_job(jobs[0], store, mode=mode, checksums=checksums, verify=verify)]
+            with _shard_progress(show and client is None):
+                report.results = [convert_job(jobs[0], store, mode=mode, checksums=checksums, verify=verify)]
         else:
             tasks = [delayed(_run_job, pure=False)(job, store, mode, checksums, verify) for job in jobs]
-            report.results = _compute(tasks, client, progress)
+            report.results = _compute(tasks, client, show)
     if many and report.count("failed") < len(report.results):  # nothing written: no empty store left behind
         report.results += _consolidate(store)
     report.seconds = time.perf_counter() - started
@@ -243,10 +347,50 @@ def _scheduler(scheduler: Any, workers: int | None) -> Iterator[Any]:
             yield scheduler
 
 
-def _compute(tasks: list[Delayed], client: Any, progress: bool) -> list[JobResult]:
-    from tqdm.auto import tqdm
+def is_interactive() -> bool:
+    """A Jupyter or IPython session, or the Python prompt (where :func:`to_zarr` shows progress by default)."""
+    return hasattr(sys, "ps1") or bool(sys.flags.interactive) or "IPython" in sys.modules
 
-    with tqdm(total=len(tasks), unit="product", disable=not progress) as bar:
+
+def _progress_bar_class() -> Any:
+    """tqdm's notebook bar where it can draw (Jupyter with ipywidgets), its text bar elsewhere.
+
+    ``tqdm.auto`` warns (``TqdmWarning``) when imported in Jupyter without ipywidgets: it is imported
+    only when a bar is shown and ipywidgets is there, so ``progress=False`` never imports tqdm.
+    """
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm.std import tqdm
+    return tqdm
+
+
+@contextlib.contextmanager
+def _shard_progress(show: bool) -> Iterator[None]:
+    """dask's progress bar over one product's shards (local schedulers), on stderr."""
+    if not show:
+        yield
+        return
+    from dask.diagnostics.progress import ProgressBar
+
+    with ProgressBar(out=sys.stderr):  # type: ignore[no-untyped-call]
+        yield
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        """Nothing to draw."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _compute(tasks: list[Delayed], client: Any, progress: bool) -> list[JobResult]:
+    bar_class = _progress_bar_class() if progress else None
+    with bar_class(total=len(tasks), unit="product") if bar_class else _NoBar() as bar:
         if client is not None:
             from distributed import as_completed
 

@@ -38,7 +38,7 @@ from .stores import RECORD_KEY, Store, build_zarr_store, publish, read_record, r
 from .zarr_layout import COMPRESSOR, build_chunking
 
 __all__ = [
-    "Job", "JobResult", "build_encoding", "check_mode", "convert_job", "describe_error", "quiet_zarr",
+    "DATASET_NOTE", "Job", "JobResult", "build_encoding", "check_mode", "convert_job", "describe_error", "quiet_zarr",
     "read_job_groups", "read_job_product",
 ]
 
@@ -54,11 +54,23 @@ class Job:
     storage_options: dict[str, Any] | None = field(default=None, hash=False)
     bayer: str = "raw"
     product_set: bool = False
+    #: A Dataset to write as it is held (``url`` is then its ``encoding["source"]``, or ""); see :data:`DATASET_NOTE`.
+    dataset: xr.Dataset | None = field(default=None, hash=False, compare=False, repr=False)
 
     @property
     def options(self) -> dict[str, Any]:
         """The options that shape the output, kept in the conversion record."""
+        if self.dataset is not None:
+            return {"from_dataset": True}
         return {"ddr": self.ddr, "sidecar_dirs": list(self.sidecar_dirs), "bayer": self.bayer, "product_set": self.product_set}
+
+
+#: The record of a product written from a Dataset (``to_zarr(ds, store)``) says this, and lists no files.
+DATASET_NOTE = (
+    "written from an xarray.Dataset as it was held (values as decoded in memory, its own attributes), "
+    "not re-read from the source files: no file sizes or checksums; 'source' is the Dataset's "
+    "encoding['source'] when it has one. Convert the product's path instead to record its files."
+)
 
 
 @dataclass
@@ -104,10 +116,7 @@ def _convert(
 ) -> tuple[str, list[str]]:
     if not _prepare_target(job, store, mode):
         return "skipped", verify_job(read_job_groups(job), store, store.final(job.name)) if verify else []
-    product = read_job_product(job)  # opened once: written, checksummed and verified from the same model
-    groups = read_job_groups(job, product)
-    facts = read_file_facts(_job_sources(job, product), checksums=checksums)
-    record = build_record(job.url, job.options, facts, __version__)
+    groups, record = _read_dataset_job(job) if job.dataset is not None else _read_product_job(job, checksums)
     written = {**groups, "": groups[""].assign_attrs({RECORD_KEY: record})}
     target = store.url(store.partial(job.name))
     with quiet_zarr():
@@ -121,6 +130,22 @@ def _convert(
         return "failed", differences
     publish(store, job.name)
     return "converted", []
+
+
+def _read_product_job(job: Job, checksums: bool) -> tuple[dict[str, xr.Dataset], dict[str, Any]]:
+    """The groups to write and the record, from the product's files."""
+    product = read_job_product(job)  # opened once: written, checksummed and verified from the same model
+    groups = read_job_groups(job, product)
+    facts = read_file_facts(_job_sources(job, product), checksums=checksums)
+    return groups, build_record(job.url, job.options, facts, __version__)
+
+
+def _read_dataset_job(job: Job) -> tuple[dict[str, xr.Dataset], dict[str, Any]]:
+    """A Dataset as held, its encodings dropped (they describe the file it came from, not these values)."""
+    ds = (job.dataset if job.dataset is not None else xr.Dataset()).copy()
+    for var in ds.variables.values():
+        var.encoding = {}
+    return {"": ds}, {**build_record(job.url or None, job.options, [], __version__), "note": DATASET_NOTE}
 
 
 @contextlib.contextmanager
@@ -146,19 +171,24 @@ def _prepare_target(job: Job, store: Store, mode: str) -> bool:
     """False if ``job`` is already done; clears what a killed run left; refuses to overwrite (``w-``)."""
     final, partial = store.final(job.name), store.partial(job.name)
     record = read_record(store, job.name)
+    if mode == "w-" and record is not None and job.dataset is not None:
+        raise StoreExistsError(
+            store.url(final), "path", store.url(final), "nothing there (a Dataset is never taken for a conversion "
+            "already done: its values may have changed)", "Pass mode='w' to replace it, or choose another store",
+        )
     if mode == "w-" and record is not None:
         if record.get("source") == job.url and record.get("options") == job.options:
             remove(store, partial)  # left by a run killed after publishing, before cleaning up
             return False
         raise StoreExistsError(
             store.url(final), "source", record.get("source"), f"a conversion of {job.url} with options {job.options}",
-            "pass mode='w' (CLI: --overwrite) to replace it, or choose another store",
+            "Pass mode='w' to replace it, or choose another store",
         )
     killed_while_publishing = record is None and store.fs.exists(partial)
     if mode == "w-" and _has_content(store, final, job.name) and not killed_while_publishing:
         raise StoreExistsError(
             store.url(final), "path", store.url(final), "nothing there (mode='w-' never overwrites)",
-            "pass mode='w' (CLI: --overwrite) to replace it, or choose another store",
+            "Pass mode='w' to replace it, or choose another store",
         )
     remove(store, partial)
     if mode == "w" or killed_while_publishing:

@@ -63,7 +63,7 @@ def _sha256(source: Source) -> str:
     return digest.hexdigest()
 
 
-def build_record(source: str, options: dict[str, Any], files: list[dict[str, Any]], version: str) -> dict[str, Any]:
+def build_record(source: str | None, options: dict[str, Any], files: list[dict[str, Any]], version: str) -> dict[str, Any]:
     """The conversion record: what was converted, how, from which files, by which version, when."""
     return {
         "source": source,

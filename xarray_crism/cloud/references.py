@@ -100,7 +100,7 @@ def _check_target(store: Store, mode: str) -> None:
     if mode == "w-" and store.fs.exists(store.root):
         raise StoreExistsError(
             store.url(store.root), "path", store.url(store.root), "nothing there (mode='w-' never overwrites)",
-            "pass mode='w' (CLI: --overwrite) to replace it",
+            "Pass mode='w' to replace it",
         )
 
 

@@ -52,11 +52,28 @@ def retry_or_raise(url: str, what: str, err: BaseException, attempt: int) -> Non
     if attempt >= MAX_ATTEMPTS:
         if isinstance(err, ShortAnswer):
             raise err.final from None
+        cause = _root_cause(err)
+        unreachable = bool({cls.__name__ for cls in type(cause).__mro__} & _UNREACHABLE)
         raise RemoteReadError(
-            url, what, f"{type(err).__name__}: {err}", f"an answer within {MAX_ATTEMPTS} attempts",
-            "The server kept failing; try again later, or copy the file locally",
+            url, what, f"{type(cause).__name__}: {cause}", f"an answer within {MAX_ATTEMPTS} attempts",
+            _UNREACHABLE_HINT if unreachable else "The server kept failing; try again later, or copy the file locally",
         ) from err
     wait_before_retry(url, what, err, attempt)
+
+
+def _root_cause(err: BaseException) -> BaseException:
+    """The error under fsspec's ``FileNotFoundError`` wrapping of a failed HTTP ``size``/``info``."""
+    while isinstance(err, FileNotFoundError) and err.__cause__ is not None:
+        err = err.__cause__
+    return err
+
+
+#: Errors that mean no server answered at all (refused connection, unknown host), matched by name.
+_UNREACHABLE = {"ClientConnectorError", "ConnectionRefusedError", "gaierror", "EndpointConnectionError"}
+_UNREACHABLE_HINT = (
+    "The host could not be reached (connection refused or name not resolved): check the URL's host and port "
+    "and the network, or copy the file locally"
+)
 
 
 def wait_before_retry(url: str, what: str, err: BaseException, attempt: int) -> None:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import fsspec
 import numpy as np
+from fsspec.implementations.cached import CachingFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import LabelValueError, RemoteReadError, SidecarNotFoundError, TruncatedFileError
@@ -39,9 +40,9 @@ from .retries import MAX_ATTEMPTS, call_retrying, retry_or_raise, wait_before_re
 from .stamps import Stamp, build_local_stamp, check_local_stamp
 
 __all__ = [
-    "MAX_ATTEMPTS", "SidecarFinder", "Source", "Stamp", "check_confined", "check_plain_name", "check_relative_path",
-    "open_source", "read_entries", "read_exists", "read_listing", "read_ranges", "read_size", "read_stamped",
-    "read_text",
+    "MAX_ATTEMPTS", "SidecarFinder", "Source", "Stamp", "build_url", "check_confined", "check_plain_name",
+    "check_relative_path", "open_source", "read_entries", "read_exists", "read_listing", "read_ranges", "read_size",
+    "read_stamped", "read_text",
 ]
 
 #: Largest file read whole as a label (10 MiB); a bigger one raises :class:`TruncatedFileError`.
@@ -73,13 +74,22 @@ class Source:
     @property
     def url(self) -> str:
         """The file as a URL that fsspec opens again (``/abs/path`` for local files)."""
-        if isinstance(self.fs, LocalFileSystem):
-            return self.path
-        return str(self.fs.unstrip_protocol(self.path))
+        return build_url(self.fs, self.path)
 
     def sibling(self, name: str) -> Source:
         """The file called ``name`` in the same directory (``name`` must be a plain file name)."""
         return Source(self.fs, posixpath.join(self.directory, name))
+
+
+def build_url(fs: fsspec.AbstractFileSystem, path: str) -> str:
+    """``path`` of ``fs`` as a URL that fsspec opens again: ``/abs/path`` for local files, and a chained
+    cache keeps its prefix (``simplecache::https://...``), so that files found from it are cached too."""
+    if isinstance(fs, LocalFileSystem):
+        return path
+    if isinstance(fs, CachingFileSystem):
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        return f"{protocol}::{fs.fs.unstrip_protocol(path)}"
+    return str(fs.unstrip_protocol(path))
 
 
 def open_source(location: str | os.PathLike[str], storage_options: dict[str, Any] | None) -> Source:

@@ -28,7 +28,7 @@ from ..formats.tables import Column, build_columns, build_row_count, column_vari
 from ..io.sources import SidecarFinder, Source, read_ranges, read_stamped, read_text
 from ..labels.headers import build_vicar_image_keywords, read_vicar_label
 from ..labels.pds3 import Block, parse_label, parse_pointer, plain
-from .product import DerivedArray, DiskArray, Memo, Product, RenamedArray, Variable
+from .product import DerivedArray, DiskArray, Memo, Product, RenamedArray, Variable, build_label_attr
 
 __all__ = [
     "PointedObject", "build_band_index", "build_preferred_chunks", "build_product", "data_source", "read_table",
@@ -393,5 +393,5 @@ def _build_attrs(
     for key in ("family", "code", "class_type", "observation_id", "counter", "sensor", "version", "source_observation_id"):
         if pid_fields.get(key) is not None:
             attrs[f"product_{key}" if key in ("family", "code", "version") else key] = pid_fields[key]
-    attrs["pds_label"] = text
+    attrs["pds_label"] = build_label_attr(text)
     return attrs

@@ -19,7 +19,7 @@ from ..formats.products import identify_product
 from ..io.sources import SidecarFinder, Source
 from ..labels.pds4 import Pds4Array, find_path, parse_pds4_label
 from .build_pds3 import build_band_index, build_preferred_chunks, check_disjoint, data_source
-from .product import DiskArray, Product, Variable
+from .product import DiskArray, Product, Variable, build_label_attr
 
 __all__ = ["build_pds4_product"]
 
@@ -40,7 +40,8 @@ def build_pds4_product(source: Source, text: str, finder: SidecarFinder) -> Prod
     product_id = posixpath.splitext(source.name)[0].upper()
     pid, kind = identify_product(product_id, source.url)
     attrs = {name: v for name, path in PDS4_COMMON_ATTRIBUTES.items() if (v := find_path(label.index, path)) is not None}
-    attrs |= {"product_id": pid.product_id, "product_family": pid.family, "product_code": pid.code, "pds_label": text}
+    attrs |= {"product_id": pid.product_id, "product_family": pid.family, "product_code": pid.code}
+    attrs["pds_label"] = build_label_attr(text)
     product = Product(source, pid, kind, label.tree, text, attrs=attrs, label_format="PDS4")
     arrays = [(area.file_name, array) for area in label.file_areas for array in area.arrays]
     if not arrays:

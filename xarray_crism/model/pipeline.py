@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import LabelValueError
-from ..io.sources import SidecarFinder
+from ..errors import LabelValueError, SidecarNotFoundError
+from ..io.sources import SidecarFinder, open_source, read_exists
 from .map_products import attach_map_coordinates, attach_wv_coordinates
 from .mastcamz import attach_filter_coordinates
 from .product import Product
@@ -53,7 +53,7 @@ def open_product(
     """Read a product's label and run the steps of its kind (:data:`STEPS`).
 
     Mastcam-Z products get their filter coordinates; ``bayer="split"`` turns a raw Bayer mosaic
-    into R, G, B planes (other products are not affected by ``bayer``). TER/MTRDR/MRDR/VRDR
+    into R, G, B planes (on any other product it is an error). TER/MTRDR/MRDR/VRDR
     products get their WV table's band coordinates; map-projected ones ``y``/``x`` and
     ``spatial_ref`` (``georeference=False``: plain ``line``/``sample``), and lazy 2-D
     ``lat``/``lon`` with ``lat_lon=True``. CRISM sensor-space products get their wavelengths,
@@ -104,17 +104,42 @@ def add_ddr(product: Product, finder: SidecarFinder, options: OpenOptions) -> No
     if options.ddr == "auto":
         ddr_product = find_ddr(product, finder)
     else:
-        ddr_product = read_product(options.ddr, storage_options=options.storage_options)[0]
+        ddr_product = read_product(check_ddr_path(product, options), storage_options=options.storage_options)[0]
         if options.ddr_check:
             check_ddr_belongs(product, ddr_product)
     attach_ddr(product, ddr_product)
 
 
+def check_ddr_path(product: Product, options: OpenOptions) -> str:
+    """``ddr`` is ``"auto"`` or the path/URL of a label that exists: a typo (``"atuo"``) says so."""
+    ddr = os.fspath(options.ddr or "")
+    source = open_source(ddr, options.storage_options)
+    if not read_exists(source):
+        raise SidecarNotFoundError(
+            product.source.url, "ddr", ddr,
+            f"'auto' (the DDR found beside the product) or the path or URL of an existing DDR label "
+            f"({source.url} does not exist; relative paths start from the working directory, {os.getcwd()})",
+            "Pass ddr='auto', or the DDR label's full path",
+        )
+    return ddr
+
+
+def check_bayer(product: Product, finder: SidecarFinder, options: OpenOptions) -> None:
+    """``bayer`` splits Mastcam-Z raw Bayer mosaics only: anything but ``"raw"`` on other products is an error."""
+    if options.bayer != "raw":
+        kind = product.kind
+        raise LabelValueError(
+            product.source.url, "bayer", options.bayer,
+            f"'raw' for a {kind.family} {kind.code} product (bayer='split' splits Mastcam-Z raw Bayer mosaics only)",
+            "Pass bayer='raw' (the default)",
+        )
+
+
 #: band_coordinates of the kind -> the steps run after the label is read, in order.
 STEPS: dict[str, tuple[Step, ...]] = {
-    "crism": (add_map_coordinates, add_wavelengths, add_ddr),
+    "crism": (check_bayer, add_map_coordinates, add_wavelengths, add_ddr),
     "filters": (add_map_coordinates, add_filter_coordinates, add_ddr),
-    "wv_targeted": (add_wv_coordinates, add_map_coordinates, add_ddr),
-    "wv_tile": (add_wv_coordinates, add_map_coordinates, add_ddr),
-    "none": (add_map_coordinates, add_ddr),
+    "wv_targeted": (check_bayer, add_wv_coordinates, add_map_coordinates, add_ddr),
+    "wv_tile": (check_bayer, add_wv_coordinates, add_map_coordinates, add_ddr),
+    "none": (check_bayer, add_map_coordinates, add_ddr),
 }

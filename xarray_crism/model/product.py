@@ -21,7 +21,21 @@ from ..io.sources import Source
 from ..labels.pds3 import Block
 from .reader import Key, read_array
 
-__all__ = ["DerivedArray", "DiskArray", "LazyArray", "Memo", "Product", "RenamedArray", "Variable", "outer_index"]
+__all__ = [
+    "DerivedArray", "DiskArray", "LazyArray", "Memo", "Product", "RenamedArray", "Variable", "build_label_attr",
+    "outer_index",
+]
+
+
+def build_label_attr(text: str) -> str:
+    """``attrs["pds_label"]``: the whole label, its line ends made ``\\n`` (CR LF in PDS3 files).
+
+    Every line and character is kept; only line ends change, because a carriage return breaks
+    xarray's reprs (a DataTree's prints the label across lines) and ``\\n`` is what xarray escapes.
+    The file itself is what the reader parses, byte for byte.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import posixpath
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import LabelSyntaxError
+from ..errors import CrismError, LabelNotFoundError, LabelSyntaxError, UnsupportedProductError
 from ..io.sources import SidecarFinder, Source, open_source
 from ..labels.headers import read_label_text
 from .build_pds3 import build_product
@@ -37,10 +37,14 @@ def read_product(
     finder = SidecarFinder(source, tuple(sidecar_dirs), storage_options)
     try:
         label = read_label_text(source)
-    except LabelSyntaxError:
+    except IsADirectoryError as err:
+        raise _directory_error(source) from err
+    except FileNotFoundError as err:
+        raise _not_found_error(source, os.fspath(location)) from err
+    except LabelSyntaxError as err:
         detached = _detached_label(finder)
         if detached is None:
-            raise
+            raise _missing_label_error(source, err) from err
         source, finder = detached, SidecarFinder(detached, tuple(sidecar_dirs), storage_options)
         label = read_label_text(source)
     if label.kind == "xml":
@@ -55,3 +59,43 @@ def _detached_label(finder: SidecarFinder) -> Source | None:
         if found is not None:
             return found
     return None
+
+
+_LABEL_SUFFIXES = (".lbl", ".xml", ".lbl.txt")
+
+
+def _directory_error(source: Source) -> UnsupportedProductError:
+    """A directory given where a product's label was expected: name its labels, or point to catalogs."""
+    labels = sorted(p for p in source.fs.ls(source.path, detail=False) if p.lower().endswith(_LABEL_SUFFIXES))
+    some = ", ".join(posixpath.basename(p) for p in labels[:3]) or "none here"
+    return UnsupportedProductError(
+        source.url, "path", source.url, f"a product's label file (.LBL, .xml) or an IMG with an attached label, "
+        f"not a directory (labels in it: {some})",
+        "Open one of its labels (its full path), or a whole archive volume with xarray_crism.open_catalog(directory)",
+    )
+
+
+def _not_found_error(source: Source, given: str) -> LabelNotFoundError:
+    relative = "://" not in given and not os.path.isabs(given)
+    where = f" (a relative path starts from the working directory, {os.getcwd()})" if relative else ""
+    return LabelNotFoundError(
+        source.url, "path", given, f"an existing product label or data file{where}",
+        "Check the path or URL; the shipped sample is xarray_crism.sample_path()",
+    )
+
+
+def _missing_label_error(source: Source, err: LabelSyntaxError) -> CrismError:
+    """A binary file (an IMG without its LBL) says which label is missing; a broken text label stays a syntax error."""
+    if not isinstance(err.value, bytes) or _looks_like_text(err.value):
+        return err
+    stem = posixpath.splitext(source.name)[0]
+    return LabelNotFoundError(
+        source.url, "label", f"{stem}.LBL or {stem}.xml",
+        f"a detached label beside this data file ({source.directory}, any case), or an attached label",
+        "This is a data file without its label: download its .LBL too and put it beside it, "
+        "then open the label (or the IMG)",
+    )
+
+
+def _looks_like_text(head: bytes) -> bool:
+    return all(32 <= b < 127 or b in b"\t\r\n" for b in head)

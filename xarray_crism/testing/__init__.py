@@ -1,9 +1,10 @@
 """Writers of spec-faithful products, for tests, documentation and users (the public home of the writers).
 
-:mod:`~xarray_crism.testing.cubes` writes CRISM cubes, housekeeping tables, SW CDRs and ADRs; :mod:`~xarray_crism.testing.maps` map-projected
-products and their WV tables; :mod:`~xarray_crism.labels.pds4` Mastcam-Z IMGs and PDS4 labels; :mod:`~xarray_crism.testing.volume` archive
-volumes, index tables and PDS4 bundles. This layer imports nothing of the package: its products are
-checked by the readers, never built with them.
+:mod:`~xarray_crism.testing.cubes` writes CRISM cubes, housekeeping tables, SW CDRs and ADRs;
+:mod:`~xarray_crism.testing.maps` map-projected products and their WV tables; :mod:`~xarray_crism.testing.pds4`
+Mastcam-Z IMGs and PDS4 labels; :mod:`~xarray_crism.testing.volume` archive volumes, index tables and PDS4
+bundles. This layer imports nothing of the package: its products are checked by the readers, never built with
+them.
 """
 
 from __future__ import annotations

@@ -42,6 +42,18 @@ class CrismBackendEntrypoint(BackendEntrypoint):
         lat_lon: bool = False,
         ddr_check: bool = True,
     ) -> xr.Dataset:
+        """Open one product lazily: ``xr.open_dataset(path_or_url, engine="crism", ...)`` calls this.
+
+        ``filename_or_obj``: a PDS3 ``.LBL``, a PDS4 ``.xml``, an ``.IMG`` with an attached label (or
+        its detached label beside it), as a local path or any fsspec URL (``storage_options`` for it).
+        ``ddr``: ``"auto"`` joins the DDR found beside the product (or in ``sidecar_dirs``), a path
+        joins that DDR label. ``sidecar_dirs``: more directories or URLs to look for companions in
+        (DDR, WA/SW wavelength CDRs, WV tables). ``bayer="split"``: a Mastcam-Z raw Bayer mosaic as
+        R, G, B planes (an error on other products). ``georeference``: map-projected products get
+        ``y``/``x`` and ``spatial_ref`` (``lat_lon=True``: also 2-D ``lat``/``lon``).
+        ``mask_and_scale`` and ``drop_variables`` are xarray's. Only labels are read here; data are
+        read by byte range when used.
+        """
         ds = open_crism_dataset(
             filename_or_obj, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options,
             drop_variables=drop_variables, bayer=bayer, georeference=georeference, lat_lon=lat_lon, ddr_check=ddr_check,
@@ -54,16 +66,20 @@ class CrismBackendEntrypoint(BackendEntrypoint):
         *,
         drop_variables: Iterable[str] | None = None,
         mask_and_scale: bool = True,
+        ddr: str | os.PathLike[str] | None = None,
         sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
         storage_options: dict[str, Any] | None = None,
+        bayer: str = "raw",
         georeference: bool = True,
         lat_lon: bool = False,
     ) -> dict[str, xr.Dataset]:
+        """The groups of :meth:`open_datatree`, as a dict of Datasets (``xr.open_groups``)."""
         from .tree import open_crism_groups
 
         return open_crism_groups(
-            filename_or_obj, drop_variables=drop_variables, mask_and_scale=mask_and_scale, sidecar_dirs=sidecar_dirs,
-            storage_options=storage_options, georeference=georeference, lat_lon=lat_lon,
+            filename_or_obj, drop_variables=drop_variables, mask_and_scale=mask_and_scale, ddr=ddr,
+            sidecar_dirs=sidecar_dirs, storage_options=storage_options, bayer=bayer, georeference=georeference,
+            lat_lon=lat_lon,
         )
 
     def open_datatree(  # type: ignore[override]
@@ -72,14 +88,20 @@ class CrismBackendEntrypoint(BackendEntrypoint):
         *,
         drop_variables: Iterable[str] | None = None,
         mask_and_scale: bool = True,
+        ddr: str | os.PathLike[str] | None = None,
         sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
         storage_options: dict[str, Any] | None = None,
+        bayer: str = "raw",
         georeference: bool = True,
         lat_lon: bool = False,
     ) -> xr.DataTree:
+        """A product's whole set as a tree (``xr.open_datatree(path, engine="crism", ...)``): one group per
+        member (``/IF``, ``/DE``, ``/WV``, ...); ``ddr`` and ``bayer`` apply to the product opened's group,
+        the other keywords as in :meth:`open_dataset`."""
         groups = self.open_groups_as_dict(
-            filename_or_obj, drop_variables=drop_variables, mask_and_scale=mask_and_scale, sidecar_dirs=sidecar_dirs,
-            storage_options=storage_options, georeference=georeference, lat_lon=lat_lon,
+            filename_or_obj, drop_variables=drop_variables, mask_and_scale=mask_and_scale, ddr=ddr,
+            sidecar_dirs=sidecar_dirs, storage_options=storage_options, bayer=bayer, georeference=georeference,
+            lat_lon=lat_lon,
         )
         return xr.DataTree.from_dict(groups)
 

@@ -31,12 +31,19 @@ def open_crism_groups(
     *,
     drop_variables: Iterable[str] | None = None,
     mask_and_scale: bool = True,
+    ddr: str | os.PathLike[str] | None = None,
     sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
     storage_options: dict[str, Any] | None = None,
+    bayer: str = "raw",
     georeference: bool = True,
     lat_lon: bool = False,
 ) -> dict[str, xr.Dataset]:
-    """``{"/": root, "/IF": ..., "/DE": ..., "/WV": ...}`` for the set ``location`` belongs to."""
+    """``{"/": root, "/IF": ..., "/DE": ..., "/WV": ...}`` for the set ``location`` belongs to.
+
+    ``ddr`` and ``bayer`` apply to the group of the product opened (as ``xr.open_dataset`` applies
+    them): its DDR's backplanes joined (the set's ``/DE`` group is the DDR itself), its Bayer mosaic
+    split; the other members are opened as they are.
+    """
     product, finder = read_product(location, sidecar_dirs=sidecar_dirs, storage_options=storage_options)
     pid = product.product_id
     product_set = find_product_set(pid, finder)
@@ -46,9 +53,10 @@ def open_crism_groups(
         product_set.members["WA"] = wa
     groups: dict[str, xr.Dataset] = {}
     for group, source in sorted(product_set.members.items()):
+        own: dict[str, Any] = {"ddr": ddr, "bayer": bayer} if group == own_group else {}
         ds = open_crism_dataset(
             source.url, sidecar_dirs=sidecar_dirs, storage_options=storage_options, drop_variables=drop_variables,
-            georeference=georeference, lat_lon=lat_lon,
+            georeference=georeference, lat_lon=lat_lon, **own,
         )
         groups[f"/{group}"] = decode_dataset(ds, mask_and_scale)
     for group, table in product_set.tables.items():
