@@ -17,48 +17,82 @@ import numpy as np
 
 from ..formats.layouts import ArrayLayout
 from ..io.sources import Source, read_ranges
+from .decoding import Decoding
 
-__all__ = ["Key", "build_ranges", "read_array"]
+__all__ = ["Key", "build_ranges", "read_array", "read_whole_range"]
 
 Key = tuple[int | slice | np.ndarray, ...]
 
 
-def read_array(source: Source, layout: ArrayLayout, key: Key) -> np.ndarray:
-    """Read ``layout[key]`` (outer indexing, ``dims`` order) from ``source``, native byte order."""
+def read_array(source: Source, layout: ArrayLayout, key: Key, decoding: Decoding | None = None) -> np.ndarray:
+    """Read ``layout[key]`` (outer indexing, ``dims`` order) from ``source``, native byte order.
+
+    With a ``decoding``, the values come back decoded (masked, scaled): block by block while they
+    are read when the key is the whole of one range, otherwise after the selection.
+    """
     if len(layout.storage_shape) == 1:
-        return _read_vector(source, layout, key)
+        return _read_vector(source, layout, key, decoding)
     storage_key, dropped = _to_storage_key(layout, key)
     counts = [_indices(k, n).size for k, n in zip(storage_key, layout.storage_shape, strict=True)]
     if 0 in counts:
         sizes = dict(zip(layout.storage_dims, counts, strict=True))
         shape = [sizes[d] for i, d in enumerate(layout.dims) if i not in dropped]
-        return np.empty(shape, dtype=layout.dtype.newbyteorder("="))
+        return np.empty(shape, dtype=decoding.dtype if decoding else layout.dtype.newbyteorder("="))
     slow = _indices(storage_key[0], layout.storage_shape[0])
     span = _span(storage_key[1], layout.storage_shape[1])
     unique = np.unique(slow)
     ranges, runs = build_ranges(layout, unique, span)
-    blocks = read_ranges(source, ranges)
     inner = (span[1] - span[0], *layout.storage_shape[2:])
-    parts = [b.view(layout.dtype).reshape(n, *inner) for b, n in zip(blocks, runs, strict=True)]
-    data = parts[0] if len(parts) == 1 else np.concatenate(parts)
     selection = [
         _relative(np.searchsorted(unique, slow), len(unique)),
         _shift(storage_key[1], layout.storage_shape[1], span[0]),
         *storage_key[2:],
     ]
-    data = _outer_index(data, selection)
+    whole = len(ranges) == 1 and _is_whole(selection, (runs[0], *inner))
+    if whole:
+        data = read_whole_range(source, layout.dtype, ranges[0], decoding).reshape(runs[0], *inner)
+    else:
+        blocks = read_ranges(source, ranges)
+        parts = [b.view(layout.dtype).reshape(n, *inner) for b, n in zip(blocks, runs, strict=True)]
+        data = _outer_index(parts[0] if len(parts) == 1 else np.concatenate(parts), selection)
     data = data.transpose([layout.storage_dims.index(d) for d in layout.dims])
     if dropped:
         data = data[tuple(0 if i in dropped else slice(None) for i in range(data.ndim))]
-    if not data.dtype.isnative:
-        data = data.astype(data.dtype.newbyteorder("="))
-    return data
+    if whole:
+        return data
+    if decoding is not None:
+        return decoding.decode(data, fresh=True)
+    return data if data.dtype.isnative else data.astype(data.dtype.newbyteorder("="))
 
 
-def _read_vector(source: Source, layout: ArrayLayout, key: Key) -> np.ndarray:
+def read_whole_range(source: Source, stored: np.dtype, byte_range: tuple[int, int], decoding: Decoding | None) -> np.ndarray:
+    """One byte range as a flat array of native ``stored`` values, or decoded, each block as it lands."""
+    native = stored.newbyteorder("=")
+    if decoding is None and stored.isnative:
+        return read_ranges(source, [byte_range])[0].view(native)
+    in_place = decoding is None or decoding.in_place(stored)
+    out = None if in_place else np.empty((byte_range[1] - byte_range[0]) // stored.itemsize, dtype=decoding.dtype)  # type: ignore[union-attr]
+
+    def on_block(_: int, lo: int, block: np.ndarray) -> None:
+        raw = block.view(stored)
+        if in_place and not stored.isnative:
+            raw = raw.byteswap(inplace=True).view(native)
+        if decoding is not None:
+            first = lo // stored.itemsize
+            decoding.decode_into(raw, raw if out is None else out[first : first + raw.size])
+
+    buf = read_ranges(source, [byte_range], on_block)[0]
+    return buf.view(native) if out is None else out
+
+
+def _is_whole(selection: Sequence[slice | np.ndarray], shape: tuple[int, ...]) -> bool:
+    return all(isinstance(s, slice) and s.indices(n) == (0, n, 1) for s, n in zip(selection, shape, strict=True))
+
+
+def _read_vector(source: Source, layout: ArrayLayout, key: Key, decoding: Decoding | None) -> np.ndarray:
     (dim,) = layout.dims
     as_column = replace(layout, storage_dims=(dim, "_"), storage_shape=(*layout.storage_shape, 1), dims=(dim, "_"))
-    return read_array(source, as_column, (*key, slice(None)))[..., 0]
+    return read_array(source, as_column, (*key, slice(None)), decoding)[..., 0]
 
 
 def build_ranges(
