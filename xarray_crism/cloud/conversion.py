@@ -32,6 +32,7 @@ from dask.delayed import Delayed, delayed
 from ..errors import CrismError, StoreExistsError
 from .convert import Job, JobResult, check_mode, convert_job, describe_error, quiet_zarr
 from .stores import Store, build_zarr_store, open_store, read_record
+from .zarr_layout import DEFAULT_LAYOUT, check_layout
 
 __all__ = ["ConversionReport", "build_catalog_jobs", "build_jobs", "build_reader_job", "run_jobs", "to_zarr"]
 
@@ -82,6 +83,7 @@ def to_zarr(
     progress: bool = False,
     verify: bool = False,
     checksums: bool = True,
+    chunks: str = DEFAULT_LAYOUT,
 ) -> ConversionReport:
     """Convert ``source`` (a product path/URL, a list of them, or an Intake catalog) to a Zarr store.
 
@@ -91,12 +93,14 @@ def to_zarr(
     conversion resumes), anything else at a product's place is an error; ``mode="w"`` replaces.
     ``ddr`` (``"auto"`` or a label), ``sidecar_dirs`` and ``bayer`` are the backend's options.
     ``verify`` compares every shard with the source after writing; ``checksums=False`` skips the
-    SHA-256 of the source files (a second read of every byte). Errors of one product do not stop
-    the others: they are in the report (``report.ok``, ``report.summary()``).
+    SHA-256 of the source files (a second read of every byte). ``chunks`` names the chunk layout
+    (:data:`~xarray_crism.cloud.zarr_layout.LAYOUTS`: ``"balanced"``, ``"spectra"``, ``"bands"``).
+    Errors of one product do not stop the others: they are in the report (``report.ok``, ``report.summary()``).
     """
+    check_layout(chunks)
     jobs = build_jobs(
         source, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=source_storage_options, bayer=bayer,
-        product_set=product_set,
+        product_set=product_set, chunks=chunks,
     )
     target = open_store(store, storage_options)
     return run_jobs(
@@ -113,6 +117,7 @@ def build_jobs(
     storage_options: dict[str, Any] | None = None,
     bayer: str = "raw",
     product_set: bool = False,
+    chunks: str = DEFAULT_LAYOUT,
 ) -> list[Job]:
     """Jobs for a product (the store root), a list of products or a catalog (one group each).
 
@@ -120,12 +125,12 @@ def build_jobs(
     """
     template = Job(
         "", "", ddr=ddr, sidecar_dirs=tuple(map(str, sidecar_dirs)), storage_options=storage_options, bayer=bayer,
-        product_set=product_set,
+        product_set=product_set, chunks=chunks,
     )
     if isinstance(source, (str, os.PathLike)):
         return [replace(template, url=os.fspath(source))]
     if hasattr(source, "aliases") and hasattr(source, "entries"):
-        return build_catalog_jobs(source)
+        return [replace(job, chunks=chunks) for job in build_catalog_jobs(source)]
     items = list(source)  # a generator is read once
     if items and all(isinstance(s, Job) for s in items):
         return items
