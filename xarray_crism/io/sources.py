@@ -35,7 +35,7 @@ from ..errors import CrismError, FileChangedError, RemoteReadError, SidecarNotFo
 
 __all__ = [
     "SidecarFinder", "Source", "check_confined", "check_plain_name", "check_relative_path", "open_source", "read_exists",
-    "read_listing", "read_ranges", "read_size", "read_stamped", "read_text",
+    "read_listing", "read_ranges", "read_ranges_into", "read_size", "read_stamped", "read_text",
 ]
 
 #: Largest file read whole as a label (10 MiB); a bigger one raises :class:`TruncatedFileError`.
@@ -176,6 +176,43 @@ def read_ranges(source: Source, ranges: Sequence[tuple[int, int]], on_block: OnB
     """
     if isinstance(source.fs, LocalFileSystem):
         return _read_local(source, ranges, on_block)
+    done = _read_remote(source, ranges)
+    out = []
+    for i, (start, end) in enumerate(ranges):
+        _check_length(source, start, end, len(done[i]))
+        out.append(np.frombuffer(done[i], dtype=np.uint8).copy())
+        if on_block is not None:
+            for lo in range(0, end - start, BLOCK_BYTES):
+                on_block(i, lo, out[i][lo : lo + BLOCK_BYTES])
+    return out
+
+
+def read_ranges_into(source: Source, ranges: Sequence[tuple[int, int]], out: np.ndarray) -> None:
+    """Read byte ranges ``[start, end)`` of one file one after the other into ``out`` (contiguous uint8,
+    their total length): no array per range, one system call per local range (many small ranges)."""
+    if not isinstance(source.fs, LocalFileSystem):
+        done, pos = _read_remote(source, ranges), 0
+        for i, (start, end) in enumerate(ranges):
+            _check_length(source, start, end, len(done[i]))
+            out[pos : pos + end - start] = np.frombuffer(done[i], dtype=np.uint8)
+            pos += end - start
+        return
+    view = memoryview(out.data).cast("B")
+    with open(source.path, "rb", buffering=0) as f:
+        fd, pos = f.fileno(), 0
+        size = _check_unchanged(source, fd)
+        last = max(ranges, key=lambda r: r[1], default=(0, 0))
+        _check_length(source, last[0], last[1], max(0, min(last[1], size) - last[0]))
+        for start, end in ranges:
+            got = os.preadv(fd, [view[pos : pos + end - start]], start)
+            if got != end - start:
+                _check_length(source, start, end, got)
+            pos += end - start
+        _check_unchanged(source, fd)
+
+
+def _read_remote(source: Source, ranges: Sequence[tuple[int, int]]) -> dict[int, bytes]:
+    """Every range's bytes (by index), with retries of the ranges that failed."""
     done: dict[int, bytes] = {}
     for attempt in range(1, MAX_ATTEMPTS + 1):
         pending = [i for i in range(len(ranges)) if i not in done]
@@ -188,14 +225,7 @@ def read_ranges(source: Source, ranges: Sequence[tuple[int, int]], on_block: OnB
         failed = _keep_successes(pending, blobs, expected if attempt < MAX_ATTEMPTS else None, done)
         if failed is not None:
             _retry_or_raise(source, f"bytes {ranges[failed[0]][0]}-{ranges[failed[0]][1]}", failed[1], attempt)
-    out = []
-    for i, (start, end) in enumerate(ranges):
-        _check_length(source, start, end, len(done[i]))
-        out.append(np.frombuffer(done[i], dtype=np.uint8).copy())
-        if on_block is not None:
-            for lo in range(0, end - start, BLOCK_BYTES):
-                on_block(i, lo, out[i][lo : lo + BLOCK_BYTES])
-    return out
+    return done
 
 
 def _keep_successes(
