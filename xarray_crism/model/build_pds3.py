@@ -77,7 +77,24 @@ def check_disjoint(product: Product) -> Product:
 
 
 def pointed_objects(label: Block) -> Iterator[PointedObject]:
-    """Every ``^NAME`` pointer of the label (FILE objects included) with its object block."""
+    """Every ``^NAME`` pointer of the label (FILE objects included) with its object block.
+
+    Building a product asks for them several times: the label is scanned once (a few labels are kept,
+    by identity; a label is never modified once parsed)."""
+    found = _POINTED.get(id(label))
+    if found is None or found[0] is not label:
+        found = (label, list(_scan_pointed_objects(label)))
+        _POINTED[id(label)] = found
+        while len(_POINTED) > _POINTED_KEPT:
+            _POINTED.pop(next(iter(_POINTED)))
+    return iter(found[1])
+
+
+_POINTED: dict[int, tuple[Block, list[PointedObject]]] = {}
+_POINTED_KEPT = 8
+
+
+def _scan_pointed_objects(label: Block) -> Iterator[PointedObject]:
     top_record_bytes = label.get("RECORD_BYTES")
     for block in label.walk():
         record_bytes = block.get("RECORD_BYTES", top_record_bytes)

@@ -33,9 +33,11 @@ class Decoding:
 
     def decode_into(self, raw: np.ndarray, out: np.ndarray) -> None:
         """Decode ``raw`` into ``out`` (same shape; ``out`` may be ``raw`` itself when :meth:`in_place`)."""
-        if out is not raw:
+        if self.scale is not None and out is not raw:
+            np.multiply(raw, np.float64(self.scale), out=out, casting="unsafe")  # converts as it scales
+        elif out is not raw:
             np.copyto(out, raw, casting="unsafe")
-        if self.scale is not None:
+        elif self.scale is not None:
             np.multiply(out, np.float64(self.scale), out=out, casting="same_kind")
         if self.offset is not None:
             np.add(out, np.float64(self.offset), out=out, casting="same_kind")
