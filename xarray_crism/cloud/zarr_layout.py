@@ -6,17 +6,17 @@ The rule, for any variable, given a named layout (:data:`LAYOUTS`, default :data
   (``None``: whole, so one spectrum is one chunk);
 - the spatial axes (``line``/``sample`` or ``y``/``x``) are cut into square tiles, the largest
   power of two (8 to 1024) whose chunk stays within the layout's ``chunk_bytes`` uncompressed;
-- chunks are grouped into shards (one object each) that hold every non-spatial piece (as many as
-  fit :data:`SHARD_BYTES`) and whole rows of tiles across the full width (narrower if a row alone
-  exceeds :data:`SHARD_BYTES`), as many rows as fit :data:`SHARD_BYTES`. A shard is also the unit the converter writes (a slab of
-  the source file), so memory stays near one shard per worker;
+- chunks are grouped into shards (one object each) within :data:`SHARD_BYTES`: tiles across the
+  full width first (narrower if a row of tiles alone exceeds it), then as many rows of tiles, then
+  as many non-spatial pieces as fit. A shard is also the unit the converter writes (a slab of the
+  source file: whole file lines of a line-interleaved cube), so memory stays near one shard per worker;
 - arrays no bigger than one chunk are one chunk, without sharding.
 
 The layouts, on a full-size TRDR (438 bands x 480 lines x 320 samples, float32; measured in
 ``benchmarks/bench_zarr.py``, table in ``docs/zarr.md``):
 
-- ``"balanced"`` (default): 32 bands, 512 KiB chunks (32 x 64 x 64): one band image decompresses
-  1/14 of the store, one spectrum 14 chunks of 64 x 64 pixels (a 3-band Mastcam-Z image: 256 x 256 tiles);
+- ``"balanced"`` (default): 64 bands, 1 MiB chunks (64 x 64 x 64): one band image decompresses
+  1/7 of the store, one spectrum 7 chunks of 64 x 64 pixels (a 3-band Mastcam-Z image: 256 x 256 tiles);
 - ``"spectra"``: whole spectra, 438 x 32 x 32 (1.7 MiB): one spectrum is one chunk, but one band
   image decompresses every chunk of the store;
 - ``"bands"``: one band x 512 x 512 (1 MiB): one band image is one chunk, a spectrum one chunk per band.
@@ -61,7 +61,7 @@ class Layout:
 
 #: The named layouts (``to_zarr(chunks=...)``, ``convert --chunks``).
 LAYOUTS: dict[str, Layout] = {
-    "balanced": Layout(32, 2**19, "32 bands x 64 x 64 (TRDR): band images, spectra, windows and full reads all cheap"),
+    "balanced": Layout(64, 2**20, "64 bands x 64 x 64 (TRDR): band images, spectra, windows and full reads all cheap"),
     "spectra": Layout(None, 2**21, "whole spectra x 32 x 32 (TRDR): a spectrum is one chunk, a band image every chunk"),
     "bands": Layout(1, 2**20, "one band x 512 x 512: a band image is one chunk, a spectrum one chunk per band"),
 }
@@ -95,19 +95,13 @@ def build_chunking(dims: tuple[str, ...], shape: tuple[int, ...], itemsize: int,
     whole = prod(depth[i] for i in range(len(shape)) if i not in spatial) * itemsize
     tile = _tile_side(whole, len(spatial), preset.chunk_bytes)
     chunks = tuple(min(tile, n) if i in spatial else depth[i] for i, n in enumerate(shape))
+    chunk_bytes = prod(chunks) * itemsize
     shards = list(chunks)
-    fit_deep = max(1, SHARD_BYTES // (prod(chunks) * itemsize))
-    for i in (i for i in range(len(shape)) if i not in spatial):
-        shards[i] = chunks[i] * min(_ceil_div(shape[i], chunks[i]), fit_deep)
-        fit_deep = max(1, fit_deep // (shards[i] // chunks[i]))
-    column = prod(shards[i] if i not in spatial else chunks[i] for i in range(len(shape))) * itemsize
     *rows, across = spatial
-    fit_across = max(1, SHARD_BYTES // column)
-    shards[across] = chunks[across] * min(_ceil_div(shape[across], chunks[across]), fit_across)
-    fit_rows = max(1, SHARD_BYTES // (column * (shards[across] // chunks[across])))
-    for i in rows:
-        shards[i] = chunks[i] * min(_ceil_div(shape[i], chunks[i]), fit_rows)
-        fit_rows = max(1, fit_rows // (shards[i] // chunks[i]))
+    fit = max(1, SHARD_BYTES // chunk_bytes)  # chunks per shard: across the full width first, then rows, then depth
+    for i in (across, *rows, *(i for i in range(len(shape)) if i not in spatial)):
+        shards[i] = chunks[i] * min(_ceil_div(shape[i], chunks[i]), fit)
+        fit = max(1, fit // (shards[i] // chunks[i]))
     return Chunking(chunks, tuple(shards))
 
 

@@ -109,8 +109,19 @@ def _scan_pointed_objects(label: Block) -> Iterator[PointedObject]:
 def data_source(finder: SidecarFinder, filename: str | None, keyword: str) -> tuple[Source, int]:
     """The data file a pointer names (next to the label, any case; None: the label's own file) and
     its size; local files are stamped, so that a later change is caught (:func:`read_stamped`)."""
+    key = (id(finder), (filename or "").upper())
+    found = _STAMPED.get(key)
+    if found is not None and found[0] is finder:
+        return found[1]  # one size request per data file, however many objects it holds (image, row table)
     source = finder.product if filename is None else finder.require(filename, finder.product.url, keyword, local=True)
-    return read_stamped(source)
+    stamped = read_stamped(source)
+    _STAMPED[key] = (finder, stamped)
+    while len(_STAMPED) > _POINTED_KEPT:
+        _STAMPED.pop(next(iter(_STAMPED)))
+    return stamped
+
+
+_STAMPED: dict[tuple[int, str], tuple[SidecarFinder, tuple[Source, int]]] = {}
 
 
 def _build_images(product: Product, finder: SidecarFinder) -> None:
