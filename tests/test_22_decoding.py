@@ -143,3 +143,13 @@ def test_reader_decoding_matches_numpy(tmp_path: Path, case: tuple[Any, ...]) ->
         expected = expected[(slice(None),) * axis + (key[axis],)]
     assert got.dtype == out and got.shape == expected.shape
     np.testing.assert_array_equal(_bits(got), _bits(np.ascontiguousarray(expected)))
+
+
+def test_one_value_is_decoded(tmp_path: Path) -> None:
+    """Every index an integer: the reader's numpy scalar is decoded too (a regression hypothesis found)."""
+    path = tmp_path / "cube.img"
+    path.write_bytes(np.array([7, 1, 2], dtype="<f4").tobytes())
+    layout = ArrayLayout("cube.img", 0, np.dtype("<f4"), ("band", "line", "sample"), (1, 1, 3), ("band", "line", "sample"))
+    decoding = Decoding((7,), None, None, np.dtype(np.float32))
+    assert np.isnan(read_array(open_source(path, None), layout, (0, 0, 0), decoding))
+    assert read_array(open_source(path, None), layout, (0, 0, 2), decoding) == np.float32(2)

@@ -48,6 +48,8 @@ class Decoding:
 
     def decode(self, raw: np.ndarray, *, fresh: bool) -> np.ndarray:
         """The decoded array: ``raw`` itself when it is ``fresh`` (nobody else holds it) and decodable in place."""
+        if not isinstance(raw, np.ndarray):  # one value (every index an integer): a numpy scalar
+            raw, fresh = np.array(raw), True
         if fresh and raw.dtype == self.dtype and self.in_place(raw.dtype):
             self.decode_into(raw, raw)
             return raw
