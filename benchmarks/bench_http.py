@@ -10,16 +10,16 @@ that no earlier one used, so neither GDAL's /vsicurl/ cache nor fsspec can serve
 an earlier read: each one is cold. The values of both readers are checked against each other
 and against the local file (bit for bit), then a Markdown table is written.
 
-    python benchmarks/bench_http.py [--out DIR]
+    python benchmarks/bench_http.py [--out DIR] [--repeat N]
 
-writes results_http.md and results_http.json (the raw counts) in ``--out``.
+writes its section of the performance page (``http.json``, ``http.md``; every request in ``http_requests.md``)
+in ``--out``, with the full read timed beside one GET of the same bytes.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import multiprocessing
 import os
 import re
@@ -57,6 +57,7 @@ from bench_trdr import (  # noqa: E402
     Product,
     ensure_product,
 )
+from benchkit import interleaved, load, ratio, seconds, target, write_section  # noqa: E402
 
 import xarray_crism  # noqa: E402
 from tests.http_server import RangeServer, _Handler  # noqa: E402
@@ -413,31 +414,6 @@ def report(results: Results, p: Product) -> str:
     return "\n".join(parts) + "\n"
 
 
-def raw_results(results: Results, p: Product) -> dict[str, Any]:
-    """The raw counts, for ``make_performance_page.py``: body bytes and requests per operation and reader."""
-    traffic: dict[str, dict[str, dict[str, Any]]] = {}
-    for op, by_reader in results.items():
-        traffic[op] = {}
-        for reader, m in by_reader.items():
-            t = traffic_of(m, op)
-            traffic[op][reader] = {
-                "bytes": t.bytes,
-                "requests": len(t.requests),
-                "methods": dict(sorted(Counter(r.method for r in t.requests).items())),
-                "statuses": {str(k): v for k, v in sorted(Counter(r.status for r in t.requests).items())},
-            }
-    return {
-        "benchmark": "http",
-        "shape": {"bands": BANDS, "lines": LINES, "samples": SAMPLES},
-        "cube_bytes": CUBE_BYTES,
-        "line_bytes": LINE_BYTES,
-        "label_bytes": p.label.stat().st_size,
-        "spectrum": {"line": SPECTRUM_LINE, "sample": SPECTRUM_SAMPLE},
-        "band": BAND,
-        "traffic": traffic,
-    }
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -452,9 +428,65 @@ def serving(p: Product) -> Iterator[ServerProcess]:
             yield server
 
 
+def time_full_read(server: ServerProcess, p: Product, repeat: int) -> dict[str, dict[str, float]]:
+    """The full read over HTTP beside its loopback bound (one GET of the cube's bytes into memory), interleaved."""
+    url = server.fresh_url(p.label.name)
+    img = url.rsplit("/", 1)[0] + "/" + p.img.name
+    fs = fsspec.filesystem("http", skip_instance_cache=True)
+
+    def crism(**kwargs: Any) -> np.ndarray:
+        with xr.open_dataset(url, engine="crism", **kwargs) as ds:
+            return np.asarray(ds[VARIABLE].values)
+
+    return interleaved({
+        "loopback bound: one GET of the cube (fsspec cat_file)": lambda: fs.cat_file(img, start=0, end=CUBE_BYTES),
+        "xarray-crism, open + read (raw)": lambda: crism(mask_and_scale=False),
+        "xarray-crism, open + read (masked, the default)": crism,
+    }, repeat)
+
+
+def build_section(results: Results, timings: dict[str, dict[str, float]], repeat: int, before: list[float]) -> dict[str, Any]:
+    rows = []
+    for op, by_reader in results.items():
+        row = [op]
+        for reader in ("xarray-crism", "GDAL"):
+            t = traffic_of(by_reader[reader], op)
+            row += [f"{t.bytes:,}", f"{len(t.requests)} ({t.methods()})"]
+        rows.append(row)
+    bound_name, bound = next(iter(timings.items()))
+    time_rows = [[name, seconds(t["best"]), seconds(t["median"]),
+                  "bound" if name == bound_name else ratio(t["best"], bound["best"])] for name, t in timings.items()]
+    opened = traffic_of(results["open"]["xarray-crism"], "open")
+    sequence = "; ".join(f"{r.method} {r.path.rsplit('/', 1)[-1] or '(directory)'}" for r in opened.requests)
+    text = (
+        "`benchmarks/bench_http.py` serves the TRDR of `bench_trdr.py` from a local HTTP server (range requests; its "
+        "directory holds the label and the IMG only) and counts every request it answers and every body byte it "
+        "sends, for xarray-crism (`engine=\"crism\"`, `mask_and_scale=False`, fsspec) and GDAL's `/vsicurl/` "
+        "(rasterio, default configuration). Each count uses a URL never used before, so no cache helps; *open* is the "
+        "open alone, the other rows a read after a fresh open; the values are checked equal to the local file. "
+        f"xarray-crism's open, in order: {sequence}. "
+        f"The second table times the full read (open included) beside one GET of the same bytes, interleaved, best of {repeat}."
+    )
+    return {
+        "benchmark": "http", "title": "CRISM TRDR over HTTP", "text": text, "load": before,
+        "tables": [
+            {"header": ["operation", "xarray-crism bytes", "requests", "GDAL bytes", "requests"], "rows": rows},
+            {"header": ["full read over HTTP", "best", "median", "ratio"], "rows": time_rows},
+        ],
+        "targets": [
+            target("open: at most 3 requests", len(opened.requests), 3, 1.0),
+            target("full read (raw) <= 1.5x the loopback bound", timings["xarray-crism, open + read (raw)"]["best"],
+                   bound["best"], 1.5),
+        ],
+        "raw": {"requests": {op: {r: len(traffic_of(m, op).requests) for r, m in by.items()} for op, by in results.items()},
+                "seconds": timings},
+    }
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=HERE, help="directory for results_http.md and .json (default: benchmarks/)")
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="directory for http.json and http.md")
+    parser.add_argument("--repeat", type=int, default=5, help="timed repeats of the full read (interleaved)")
     return parser.parse_args(argv)
 
 
@@ -462,14 +494,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     warnings.simplefilter("ignore", NotGeoreferencedWarning)
     product = ensure_product()
+    before = load()
     with serving(product) as server:
         results = measure_all(server, product)
+        timings = time_full_read(server, product, args.repeat)
     verify(product, results)
-    text = report(results, product)
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results_http.md").write_text(text, encoding="utf-8")
-    (args.out / "results_http.json").write_text(json.dumps(raw_results(results, product), indent=2) + "\n", encoding="utf-8")
+    (args.out / "http_requests.md").parent.mkdir(parents=True, exist_ok=True)
+    (args.out / "http_requests.md").write_text(report(results, product), encoding="utf-8")
+    write_section(args.out, build_section(results, timings, args.repeat, before))
     return 0
 
 

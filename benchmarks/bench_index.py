@@ -5,19 +5,17 @@ same file as CSV". The index (57 columns, ~800 bytes per record, ~80 MB) is gene
 ``benchmarks/data/index`` (git-ignored). pandas reads it untyped (``read_csv`` with the quote
 character, no dtypes, no time parsing), which is the floor; ours returns typed columns (strings
 stripped, N/A as missing, Int64, float64, datetime64). Both are checked to agree on PRODUCT_ID
-and CENTER_LATITUDE first; best of ``--repeat``, warm page cache.
+and CENTER_LATITUDE first; interleaved, best of ``--repeat``, warm page cache.
 
     python benchmarks/bench_index.py [--rows N] [--repeat N] [--out DIR]
 
-The table is printed; with ``--out``, it is also written to ``results_index.md`` and the raw seconds to
-``results_index.json`` in that directory.
+It writes its section of the performance page (``index.json``, ``index.md``) in ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,8 @@ from xarray_crism.archive.index import read_index
 from xarray_crism.testing.volume import INDEX_COLUMNS, write_index
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from benchkit import interleaved, load, ratio, seconds, write_section  # noqa: E402
 
 
 def ensure_index(rows: int) -> Path:
@@ -49,23 +49,11 @@ def ensure_index(rows: int) -> Path:
     return write_index(label, records, table_name=f"CUMINDEX_{rows}.TAB")
 
 
-def best(func: object, repeat: int) -> float:
-    """Best wall time of ``repeat`` calls (after one warm-up)."""
-    assert callable(func)
-    func()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, help="also write results_index.md and results_index.json there")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="directory for index.json and index.md")
     args = parser.parse_args()
     label = ensure_index(args.rows)
     table = label.with_suffix(".TAB")
@@ -77,26 +65,24 @@ def main() -> None:
     def csv() -> pd.DataFrame:
         return pd.read_csv(table, header=None, names=names, quotechar='"', skipinitialspace=True, lineterminator="\n")
 
+    before = load()
     a, b = ours(), csv()
     assert a["PRODUCT_ID"].tolist() == b["PRODUCT_ID"].str.strip().tolist()
     np.testing.assert_allclose(a["CENTER_LATITUDE"], b["CENTER_LATITUDE"])
-    t_ours, t_csv = best(ours, args.repeat), best(csv, args.repeat)
-    size = table.stat().st_size / 1e6
-    text = "\n".join([
-        f"| reader | {args.rows:,} rows ({size:.0f} MB) | ratio to pandas.read_csv |\n|---|---|---|",
-        f"| pandas.read_csv (untyped) | {t_csv:.3f} s | 1.00x |",
-        f"| xarray_crism.read_index (typed) | {t_ours:.3f} s | {t_ours / t_csv:.2f}x |",
-    ])
-    print(text)
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "results_index.md").write_text(text + "\n", encoding="utf-8")
-        raw = {
-            "benchmark": "index", "rows": args.rows, "columns": len(names), "bytes": table.stat().st_size,
-            "repeat": args.repeat,
-            "seconds": {"pandas.read_csv (untyped)": t_csv, "xarray_crism.read_index (typed)": t_ours},
-        }
-        (args.out / "results_index.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+    t = interleaved({"pandas.read_csv (untyped)": csv, "xarray_crism.read_index (typed)": ours}, args.repeat)
+    bound = t["pandas.read_csv (untyped)"]["best"]
+    text = (
+        f"`benchmarks/bench_index.py` reads a generated {args.rows:,}-row PDS3 volume index ({len(names)} columns, "
+        f"{table.stat().st_size / 2**20:.0f} MiB) with `xarray_crism.read_index` (typed columns: strings stripped, "
+        "N/A as missing, integers, floats, datetimes) and with `pandas.read_csv` on the same `.TAB`, untyped: the "
+        f"floor. Both are checked to agree on `PRODUCT_ID` and `CENTER_LATITUDE`. Interleaved, best of {args.repeat}."
+    )
+    rows = [[name, seconds(v["best"]), seconds(v["median"]), ratio(v["best"], bound)] for name, v in t.items()]
+    write_section(args.out, {
+        "benchmark": "index", "title": "Volume index", "text": text, "load": before,
+        "tables": [{"header": ["reader", "best", "median", "ratio to pandas.read_csv"], "rows": rows}],
+        "targets": [], "raw": {"seconds": t, "rows": args.rows, "repeat": args.repeat},
+    })
 
 
 if __name__ == "__main__":

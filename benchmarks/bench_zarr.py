@@ -1,25 +1,25 @@
 """Benchmark the Zarr converter on the full-size TRDR of ``bench_trdr.py`` (438 x 480 x 320 float32, 257 MiB).
 
-Each case runs in its own Python process, so its peak memory (``ru_maxrss``) is its own:
+Each case runs in its own Python process, so its peak memory (``VmHWM``, reset after the imports) is its own:
 
 - conversion: a raw byte copy of the IMG (the bound for writing), ``numpy.fromfile`` (the bound
   for reading), ``xarray_crism.to_zarr`` (threads, 2 workers) and ``rioxarray.open_rasterio(...).to_zarr(...)``
   (GDAL reading; dask chunks, Zarr chunks, shards and Blosc zstd exactly as xarray-crism's);
-- reads: one spectrum and one band from the converted store (``xr.open_zarr``) and from the IMG
-  (``engine="crism"``), best of ``--repeat``;
+- layouts: the TRDR converted in every chunk layout (``to_zarr(chunks=...)``), then one spectrum, one
+  band, 5 bands, a 64 x 64 window and the full cube read from each store and from the IMG, interleaved;
 - scale-out: 8 products (438 x 120 x 320 each) converted on a ``distributed.LocalCluster`` of 1 and of 2
   single-threaded worker processes.
 
     python benchmarks/bench_zarr.py [--repeat N] [--out DIR]
 
-writes results_zarr.md and results_zarr.json (the raw seconds, memory and store sizes) in ``--out``.
+writes its section of the performance page, ``zarr.json`` and ``zarr.md``, in ``--out`` (see ``benchkit.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import platform
 import resource
 import shutil
 import subprocess
@@ -34,6 +34,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from benchkit import load, ratio, seconds, target, write_section  # noqa: E402
 
 BANDS, LINES, SAMPLES = 438, 480, 320  # as bench_trdr.py (which imports GDAL and pdr: not in the children)
 CUBE_BYTES = BANDS * LINES * SAMPLES * 4
@@ -42,9 +43,30 @@ DATA_DIR = HERE / "data"
 SMALL_LINES, PRODUCTS = 120, 8
 
 
+def reset_peak() -> float:
+    """Reset this process's peak resident memory to its current size (Linux ``clear_refs``); that size, in MiB.
+
+    ``ru_maxrss`` alone is inherited across fork and exec (the parent's size at the fork), which hid
+    the memory of small cases; the peak is therefore reset after the imports and read from ``VmHWM``."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    return _status_mib("VmRSS")
+
+
 def peak_mib() -> float:
-    """This process's peak resident memory so far."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory since :func:`reset_peak`, in MiB."""
+    found = _status_mib("VmHWM")
+    return found if found else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _status_mib(field: str) -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 # --------------------------------------------------------------------------- cases (run in a child process)
@@ -87,19 +109,41 @@ def case_rioxarray(label: Path, out: Path) -> None:
         da.to_dataset(name="i_over_f").to_zarr(out / "rio.zarr", zarr_format=3, consolidated=True, encoding=encoding)
 
 
-def case_reads(label: Path, out: Path, repeat: int = 5) -> dict[str, float]:
-    import xarray as xr
+READS: dict[str, dict[str, Any]] = {
+    "one spectrum": {"line": 240, "sample": 160},
+    "one band": {"band": 200},
+    "5 bands": {"band": [10, 100, 200, 300, 400]},
+    "64 x 64 window": {"line": slice(200, 264), "sample": slice(100, 164)},
+    "full read": {},
+}
 
-    store = xr.open_zarr(out / "crism.zarr")
-    img = xr.open_dataset(label, engine="crism")
-    reads = {
-        "spectrum from Zarr": lambda: store.i_over_f.isel(line=240, sample=160).values,
-        "spectrum from IMG": lambda: img.i_over_f.isel(line=240, sample=160).values,
-        "band from Zarr": lambda: store.i_over_f.isel(band=200).values,
-        "band from IMG": lambda: img.i_over_f.isel(band=200).values,
-    }
-    assert np.array_equal(reads["band from Zarr"](), reads["band from IMG"](), equal_nan=True)
-    return {name: best_of(fn, repeat) for name, fn in reads.items()}
+
+def read_cases(ds: Any) -> dict[str, Callable[[], Any]]:
+    return {what: (lambda sel=sel: ds.i_over_f.isel(sel).values) for what, sel in READS.items()}
+
+
+def case_reads(label: Path, out: Path, repeat: int = 5) -> dict[str, Any]:
+    """Convert the TRDR in every layout, then read from each store and from the IMG, all interleaved."""
+    import xarray as xr
+    from benchkit import interleaved
+
+    import xarray_crism
+    from xarray_crism.cloud.zarr_layout import LAYOUTS
+
+    sources = {"IMG (engine=\"crism\")": xr.open_dataset(label, engine="crism")}
+    convert_seconds = {}
+    for layout in LAYOUTS:
+        t0 = time.perf_counter()
+        assert xarray_crism.to_zarr(label, out / f"{layout}.zarr", workers=2, checksums=False, chunks=layout).ok
+        convert_seconds[layout] = time.perf_counter() - t0
+        sources[layout] = xr.open_zarr(out / f"{layout}.zarr")
+    for what, sel in READS.items():
+        want = sources["IMG (engine=\"crism\")"].i_over_f.isel(sel).values
+        assert all(np.array_equal(ds.i_over_f.isel(sel).values, want, equal_nan=True) for ds in sources.values()), what
+    times = {what: interleaved({name: read_cases(ds)[what] for name, ds in sources.items()}, repeat) for what in READS}
+    return {"seconds": times, "convert_seconds": convert_seconds,
+            "store_bytes": {layout: _bytes(out / f"{layout}.zarr") for layout in LAYOUTS},
+            "chunks": {layout: list(sources[layout].i_over_f.encoding["chunks"]) for layout in LAYOUTS}}
 
 
 def case_scale(label: Path, out: Path, workers: int = 1) -> None:
@@ -117,19 +161,9 @@ def case_scale(label: Path, out: Path, workers: int = 1) -> None:
 CASES: dict[str, Callable[[Path, Path], Any]] = {
     "raw copy": case_copy, "numpy.fromfile": case_fromfile, "xarray-crism to_zarr": case_crism,
     "xarray-crism to_zarr + SHA-256": case_crism_checksums, "rioxarray to_zarr": case_rioxarray,
-    "reads": case_reads, "8 products, 1 worker": lambda lbl, out: case_scale(lbl, out, 1),
+    "layouts": case_reads, "8 products, 1 worker": lambda lbl, out: case_scale(lbl, out, 1),
     "8 products, 2 workers": lambda lbl, out: case_scale(lbl, out, 2),
 }
-
-
-def best_of(fn: Any, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def run_child(name: str, label: Path, out: Path, repeat: int = 5) -> None:
@@ -138,9 +172,9 @@ def run_child(name: str, label: Path, out: Path, repeat: int = 5) -> None:
     import xarray  # noqa: F401
     import zarr  # noqa: F401
 
-    before = peak_mib()
+    before = reset_peak()
     t0 = time.perf_counter()
-    extra = case_reads(label, out, repeat) if name == "reads" else CASES[name](label, out)
+    extra = case_reads(label, out, repeat) if name in ("reads", "layouts") else CASES[name](label, out)
     seconds = time.perf_counter() - t0
     print(json.dumps({"seconds": seconds, "peak_mib": peak_mib(), "baseline_mib": before, "extra": extra}))
 
@@ -173,41 +207,67 @@ def measure(name: str, label: Path, out: Path, repeat: int = 5) -> dict[str, Any
     return result
 
 
-def report(results: dict[str, dict[str, Any]], out: Path, repeat: int = 5) -> str:
-    copy = results["raw copy"]["seconds"]
-    fromfile = results["numpy.fromfile"]["seconds"]
-    cube_mib = CUBE_BYTES / 2**20
-    lines = [
-        "# Zarr conversion benchmark", "",
-        f"Full-size TRDR: {BANDS} x {LINES} x {SAMPLES} float32 BIL ({cube_mib:.0f} MiB), warm page cache; each case in its "
-        "own process; memory is that process's peak RSS (`ru_maxrss`) above its level after importing xarray, dask and "
-        "zarr.", "",
-        "| case | seconds | x raw copy | x numpy.fromfile | peak memory (MiB) | store size (MiB) |", "|---|---|---|---|---|---|",
-    ]
+CONVERSIONS = ("raw copy", "numpy.fromfile", "xarray-crism to_zarr", "xarray-crism to_zarr + SHA-256", "rioxarray to_zarr")
+
+
+def conversion_rows(results: dict[str, dict[str, Any]], out: Path) -> list[list[str]]:
+    copy, fromfile = results["raw copy"]["seconds"], results["numpy.fromfile"]["seconds"]
     sizes = {"xarray-crism to_zarr": "crism.zarr", "rioxarray to_zarr": "rio.zarr", "raw copy": "copy.img"}
-    for name in ("raw copy", "numpy.fromfile", "xarray-crism to_zarr", "xarray-crism to_zarr + SHA-256", "rioxarray to_zarr"):
-        r = results[name]
-        size = _size(out / sizes[name]) if name in sizes else "-"
-        lines.append(f"| {name} | {r['seconds']:.2f} | {r['seconds'] / copy:.2f} | {r['seconds'] / fromfile:.2f} | "
-                     f"{r['peak_mib'] - r['baseline_mib']:.0f} | {size} |")
-    reads = results["reads"]["extra"]
-    lines += ["", f"| read (best of {repeat}) | from the Zarr store | from the IMG (engine=\"crism\") | Zarr / IMG |",
-              "|---|---|---|---|"]
-    for what in ("spectrum", "band"):
-        z, i = reads[f"{what} from Zarr"], reads[f"{what} from IMG"]
-        lines.append(f"| one {what} | {z * 1000:.1f} ms | {i * 1000:.1f} ms | {z / i:.1f} |")
-    one, two = results["8 products, 1 worker"], results["8 products, 2 workers"]
-    lines += [
-        "", f"| scale-out: {PRODUCTS} products of {BANDS} x {SMALL_LINES} x {SAMPLES} (cluster start included) | seconds | "
-        "speed-up | peak memory of the client (MiB) |",
-        "|---|---|---|---|",
-        f"| 1 worker process | {one['seconds']:.2f} | 1.00 | {one['peak_mib'] - one['baseline_mib']:.0f} |",
-        f"| 2 worker processes | {two['seconds']:.2f} | {one['seconds'] / two['seconds']:.2f} | "
-        f"{two['peak_mib'] - two['baseline_mib']:.0f} |",
-        "", f"Machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}.",
-        "Reproduce: `python benchmarks/bench_zarr.py`.",
+    return [
+        [name, seconds(r["seconds"]), ratio(r["seconds"], fromfile), ratio(r["seconds"], copy),
+         f"{r['peak_mib'] - r['baseline_mib']:.0f} MiB", f"{_size(out / sizes[name])} MiB" if name in sizes else "-"]
+        for name, r in ((n, results[n]) for n in CONVERSIONS)
     ]
-    return "\n".join(lines) + "\n"
+
+
+def layout_rows(layouts: dict[str, Any]) -> list[list[str]]:
+    t = layouts["seconds"]
+    rows = []
+    for source in t["full read"]:
+        full = t["full read"][source]["best"]
+        chunks = " x ".join(map(str, layouts["chunks"][source])) if source in layouts["chunks"] else "(the file)"
+        size = f"{layouts['store_bytes'][source] / 2**20:.0f} MiB" if source in layouts["store_bytes"] else "-"
+        cells = [f"{seconds(t[w][source]['best'])} ({t[w][source]['best'] / full:.1%})" for w in READS if w != "full read"]
+        rows.append([source, chunks, size, *cells, seconds(full)])
+    return rows
+
+
+def build_section(results: dict[str, dict[str, Any]], out: Path, repeat: int, before: list[float]) -> dict[str, Any]:
+    layouts = results["layouts"]["extra"]
+    t = layouts["seconds"]
+    one, two = results["8 products, 1 worker"], results["8 products, 2 workers"]
+    default = "balanced"
+    text = (
+        f"`benchmarks/bench_zarr.py` converts the TRDR of `bench_trdr.py` ({BANDS} x {LINES} x {SAMPLES} float32, "
+        f"{CUBE_BYTES / 2**20:.0f} MiB) to Zarr v3 with `xarray_crism.to_zarr` (2 threads; also with its SHA-256 "
+        "checksums of the source) and with `rioxarray.open_rasterio(...).to_zarr(...)` (GDAL reading, same chunks, "
+        "shards and Blosc zstd), beside a raw copy of the file and `numpy.fromfile`. Each case runs once in its own "
+        "process; its peak memory is the process's peak resident size (`VmHWM`, reset after the imports) above its "
+        "size then. The second table converts the TRDR in each chunk layout (`to_zarr(chunks=...)`) and reads one "
+        "spectrum, one band, 5 bands, a 64 x 64 window of all bands and the whole cube from each store and from the "
+        f"IMG, interleaved, best of {repeat} (percentages: of the same source's full read). The third converts "
+        f"{PRODUCTS} products ({BANDS} x {SMALL_LINES} x {SAMPLES}) on a `distributed.LocalCluster` of 1 and 2 "
+        "single-threaded workers (cluster start included)."
+    )
+    return {
+        "benchmark": "zarr", "title": "Conversion to Zarr, and reading the stores", "text": text, "load": before,
+        "tables": [
+            {"header": ["case", "time", "ratio to numpy.fromfile", "ratio to raw copy", "peak memory", "output size"],
+             "rows": conversion_rows(results, out)},
+            {"header": ["source", "chunks", "size", *[w for w in READS if w != "full read"], "full read"],
+             "rows": layout_rows(layouts)},
+            {"header": ["scale-out", "time", "speed-up"], "rows": [
+                ["1 worker process", seconds(one["seconds"]), "1.00x"],
+                ["2 worker processes", seconds(two["seconds"]), ratio(one["seconds"], two["seconds"])]]},
+        ],
+        "targets": [
+            target(f"one band from the store ({default}) <= 10% of its full read", t["one band"][default]["best"],
+                   t["full read"][default]["best"], 0.10),
+            target(f"one spectrum from the store ({default}) <= 5% of its full read", t["one spectrum"][default]["best"],
+                   t["full read"][default]["best"], 0.05),
+        ],
+        "raw": {"cases": results, "repeat": repeat},
+    }
 
 
 def _size(path: Path) -> str:
@@ -218,23 +278,10 @@ def _bytes(path: Path) -> int:
     return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def raw_results(results: dict[str, dict[str, Any]], out: Path, repeat: int) -> dict[str, Any]:
-    """The raw numbers, for ``make_performance_page.py``: each case's seconds and memory, the stores' sizes."""
-    stores = {"raw copy": "copy.img", "xarray-crism to_zarr": "crism.zarr", "rioxarray to_zarr": "rio.zarr"}
-    return {
-        "benchmark": "zarr",
-        "shape": {"bands": BANDS, "lines": LINES, "samples": SAMPLES},
-        "cube_bytes": CUBE_BYTES,
-        "scale_out": {"products": PRODUCTS, "lines": SMALL_LINES},
-        "repeat": repeat,
-        "cases": results,
-        "store_bytes": {name: _bytes(out / path) for name, path in stores.items()},
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--only", action="append", help="run only these cases and print their raw results")
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats of each read (best kept)")
     parser.add_argument("--child")
     parser.add_argument("--label", type=Path)
@@ -247,15 +294,15 @@ def main(argv: list[str] | None = None) -> int:
 
     label = ensure_product().label
     ensure_many()
+    before = load()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        results = {name: measure(name, label, work, args.repeat) for name in CASES}
-        text = report(results, work, args.repeat)
-        raw = raw_results(results, work, args.repeat)
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results_zarr.md").write_text(text)
-    (args.out / "results_zarr.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+        results = {name: measure(name, label, work, args.repeat) for name in (args.only or CASES)}
+        if args.only:
+            print(json.dumps(results, indent=2))
+            return 0
+        section = build_section(results, work, args.repeat, before)
+    write_section(args.out, section)
     return 0
 
 

@@ -45,7 +45,7 @@ def _drop_record(ds: xr.Dataset) -> xr.Dataset:
 def test_chunks_hold_whole_spectra_in_tiles_and_shards_stay_bounded(
     dims: tuple[str, ...], shape: tuple[int, ...], itemsize: int, chunks: tuple[int, ...], shards: tuple[int, ...] | None,
 ) -> None:
-    got = build_chunking(dims, shape, itemsize)
+    got = build_chunking(dims, shape, itemsize, "spectra")  # the default layout is tested in test_24_zarr_layouts.py
     assert (got.chunks, got.shards) == (chunks, shards)
     assert np.prod(got.chunks) * itemsize <= CHUNK_BYTES
     if got.shards is not None:
@@ -78,7 +78,7 @@ def test_a_real_product_round_trips_through_plain_xarray(path: Path, tmp_path: P
 def test_the_store_is_zarr3_sharded_blosc_zstd_with_consolidated_metadata(tmp_path: Path) -> None:
     cube = np.random.default_rng(1).random((438, 100, 64), dtype=np.float32)
     product = write_cube(tmp_path, TRDRS[0], "FRT0001458F_01_IF156L_TRR3", cube)
-    assert to_zarr(product.label, tmp_path / "out.zarr", verify=True).ok
+    assert to_zarr(product.label, tmp_path / "out.zarr", verify=True, chunks="spectra").ok
     root = json.loads((tmp_path / "out.zarr" / "zarr.json").read_text())
     assert root["zarr_format"] == 3 and "i_over_f" in root["consolidated_metadata"]["metadata"]
     array = json.loads((tmp_path / "out.zarr" / "i_over_f" / "zarr.json").read_text())

@@ -5,6 +5,10 @@
     xarray-crism convert --scheduler tcp://scheduler:8786 --catalog /archive/mrocr_2104 s3://b/crism/
     xarray-crism convert --virtual frt00014679_01_if156s_trr3.lbl refs.json
     xarray-crism convert --catalog /archive/mrocr_2104 --bbox 137 -5 138 -4 gale.zarr
+    xarray-crism convert --chunks spectra frt00014679_01_if156s_trr3.lbl out.zarr
+
+``--chunks`` names the store's chunk layout (``balanced``, the default: 64 bands x 64 x 64;
+``spectra``: whole spectra; ``bands``: one band per chunk; see ``docs/zarr.md``).
 
 ``--catalog`` takes an Intake YAML catalog (entries are volumes, read with the filters, or
 products; ``--param root=URL`` sets its user parameters, ``--entry`` picks entries) or a volume's
@@ -19,9 +23,11 @@ import argparse
 import json
 import re
 import sys
+from dataclasses import replace
 from typing import Any
 
 from ..cloud.convert import Job, JobResult, describe_error
+from ..cloud.zarr_layout import DEFAULT_LAYOUT, LAYOUTS
 from ..errors import CrismError, cli_wording
 
 __all__ = ["add_convert_parser", "plain_text", "run_convert"]
@@ -41,8 +47,8 @@ _REST = (
 
 def plain_text(doc: str) -> str:
     """A docstring's reST markup (double back-quotes, Sphinx roles) as plain text, for ``--help``."""
-    for pattern, replace in _REST:
-        doc = pattern.sub(replace, doc)
+    for pattern, substitute in _REST:
+        doc = pattern.sub(substitute, doc)
     return doc
 
 
@@ -67,6 +73,8 @@ def add_convert_parser(sub: Any) -> None:
     p.add_argument("--sidecar-dir", action="append", default=[], help="extra directory or URL for sidecars")
     p.add_argument("--bayer", choices=("raw", "split"), default="raw", help="split raw Bayer mosaics into R, G, B")
     p.add_argument("--set", action="store_true", help="convert the product's whole set (IF, DE, WV, ...) as groups")
+    p.add_argument("--chunks", choices=sorted(LAYOUTS), default=DEFAULT_LAYOUT,
+                   help=f"chunk layout of the store (default {DEFAULT_LAYOUT}; see docs/zarr.md)")
     p.add_argument("--virtual", action="store_true", help="write kerchunk references (.json, or .parquet) instead")
     p.add_argument("--overwrite", action="store_true", help="replace what is there (default: never overwrite; resume)")
     p.add_argument("--verify", action="store_true", help="compare every shard with the source after writing")
@@ -90,6 +98,7 @@ def run_convert(args: argparse.Namespace) -> int:
         print("xarray-crism convert: give either SOURCE... STORE or --catalog CATALOG STORE", file=sys.stderr)
         return 2
     jobs, failures = read_catalog_jobs(args) if args.catalog else (_source_jobs(args, sources), [])
+    jobs = [replace(job, chunks=args.chunks) for job in jobs]
     mode = "w" if args.overwrite else "w-"
     if args.virtual:
         report = write_references(jobs, store, storage_options=args.storage_options, mode=mode)

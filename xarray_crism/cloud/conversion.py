@@ -35,6 +35,7 @@ from dask.delayed import Delayed, delayed
 from ..errors import CrismError, StoreExistsError, UnsupportedSourceError
 from .convert import Job, JobResult, check_mode, convert_job, describe_error, quiet_zarr
 from .stores import Store, build_zarr_store, open_store, read_record
+from .zarr_layout import DEFAULT_LAYOUT, check_layout
 
 __all__ = [
     "ACCEPTED", "GROUPS_HINT", "CatalogLike", "ConversionReport", "Convertible", "EntryLike", "ProductLike",
@@ -123,6 +124,7 @@ def to_zarr(
     progress: bool | None = None,
     verify: bool = False,
     checksums: bool = True,
+    chunks: str = DEFAULT_LAYOUT,
 ) -> ConversionReport:
     """Convert ``source`` to a Zarr store: a product path/URL, an ``xarray.Dataset``, a catalog entry
     (``cat[name]``), an Intake catalog (:func:`~xarray_crism.open_catalog`), or a list of paths,
@@ -140,12 +142,14 @@ def to_zarr(
     conversion resumes), anything else at a product's place is an error; ``mode="w"`` replaces.
     ``ddr`` (``"auto"`` or a label), ``sidecar_dirs`` and ``bayer`` are the backend's options.
     ``verify`` compares every shard with the source after writing; ``checksums=False`` skips the
-    SHA-256 of the source files (a second read of every byte). Errors of one product do not stop
-    the others: they are in the report (``report.ok``, ``report.summary()``).
+    SHA-256 of the source files (a second read of every byte). ``chunks`` names the chunk layout
+    (:data:`~xarray_crism.cloud.zarr_layout.LAYOUTS`: ``"balanced"``, ``"spectra"``, ``"bands"``).
+    Errors of one product do not stop the others: they are in the report (``report.ok``, ``report.summary()``).
     """
+    check_layout(chunks)
     jobs = build_jobs(
         source, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=source_storage_options, bayer=bayer,
-        product_set=product_set,
+        product_set=product_set, chunks=chunks,
     )
     target = open_store(store, storage_options)
     return run_jobs(
@@ -162,6 +166,7 @@ def build_jobs(
     storage_options: dict[str, Any] | None = None,
     bayer: str = "raw",
     product_set: bool = False,
+    chunks: str = DEFAULT_LAYOUT,
 ) -> list[Job]:
     """Jobs for a product (the store root), a list of products or a catalog (one group each).
 
@@ -169,10 +174,10 @@ def build_jobs(
     """
     template = Job(
         "", "", ddr=ddr, sidecar_dirs=tuple(map(str, sidecar_dirs)), storage_options=storage_options, bayer=bayer,
-        product_set=product_set,
+        product_set=product_set, chunks=chunks,
     )
     if _is_catalog(source):
-        return build_catalog_jobs(source)
+        return [replace(job, chunks=chunks) for job in build_catalog_jobs(source)]
     if isinstance(source, Mapping) and not isinstance(source, xr.Dataset):
         raise UnsupportedSourceError("to_zarr", "source", _describe(source), ACCEPTED)
     if not isinstance(source, Iterable) or isinstance(source, (str, os.PathLike, xr.Dataset)) or _is_entry(source):
@@ -201,10 +206,10 @@ def _build_item_job(template: Job, item: Any, name: str | None) -> Job:
         url = os.fspath(item)
         return replace(template, name=_product_name(url) if name is None else name, url=url)
     if isinstance(item, xr.Dataset):
-        return _dataset_job(item, name)
+        return replace(_dataset_job(item, name), chunks=template.chunks)
     if _is_entry(item):
         job = build_reader_job("", item)
-        return replace(job, name=_product_name(job.url) if name is None else name)
+        return replace(job, name=_product_name(job.url) if name is None else name, chunks=template.chunks)
     raise UnsupportedSourceError("to_zarr", "source", _describe(item), ACCEPTED)
 
 

@@ -35,7 +35,7 @@ from ..version import __version__
 from ..xr.dataset import build_dataset
 from .provenance import build_record, find_source_files, read_file_facts
 from .stores import RECORD_KEY, Store, build_zarr_store, publish, read_record, remove
-from .zarr_layout import COMPRESSOR, build_chunking
+from .zarr_layout import COMPRESSOR, DEFAULT_LAYOUT, build_chunking
 
 __all__ = [
     "DATASET_NOTE", "Job", "JobResult", "build_encoding", "check_mode", "convert_job", "describe_error", "quiet_zarr",
@@ -54,6 +54,7 @@ class Job:
     storage_options: dict[str, Any] | None = field(default=None, hash=False)
     bayer: str = "raw"
     product_set: bool = False
+    chunks: str = DEFAULT_LAYOUT
     #: A Dataset to write as it is held (``url`` is then its ``encoding["source"]``, or ""); see :data:`DATASET_NOTE`.
     dataset: xr.Dataset | None = field(default=None, hash=False, compare=False, repr=False)
 
@@ -61,8 +62,11 @@ class Job:
     def options(self) -> dict[str, Any]:
         """The options that shape the output, kept in the conversion record."""
         if self.dataset is not None:
-            return {"from_dataset": True}
-        return {"ddr": self.ddr, "sidecar_dirs": list(self.sidecar_dirs), "bayer": self.bayer, "product_set": self.product_set}
+            return {"from_dataset": True, "chunks": self.chunks}
+        return {
+            "ddr": self.ddr, "sidecar_dirs": list(self.sidecar_dirs), "bayer": self.bayer, "product_set": self.product_set,
+            "chunks": self.chunks,
+        }
 
 
 #: The record of a product written from a Dataset (``to_zarr(ds, store)``) says this, and lists no files.
@@ -121,7 +125,7 @@ def _convert(
     target = store.url(store.partial(job.name))
     with quiet_zarr():
         for path, ds in sorted(written.items(), key=lambda item: item[0] != ""):
-            _write_group(ds, target, path, store.storage_options, scheduler)
+            _write_group(ds, target, path, store.storage_options, scheduler, job.chunks)
         if len(groups) > 1:
             zarr.consolidate_metadata(build_zarr_store(store, store.partial(job.name)), zarr_format=3)
     differences = verify_job(groups, store, store.partial(job.name)) if verify else []
@@ -245,11 +249,11 @@ def _job_sources(job: Job, product: Product) -> list[Source]:
     return list({s.url: s for s in sources}.values())
 
 
-def build_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
-    """Chunks, shards and Blosc zstd for every variable (:mod:`xarray_crism.cloud.zarr_layout`)."""
+def build_encoding(ds: xr.Dataset, layout: str = DEFAULT_LAYOUT) -> dict[str, dict[str, Any]]:
+    """Chunks, shards and Blosc zstd for every variable, in a named ``layout`` (:mod:`xarray_crism.cloud.zarr_layout`)."""
     encoding = {}
     for name, var in ds.variables.items():
-        chunking = build_chunking(tuple(map(str, var.dims)), var.shape, var.dtype.itemsize)
+        chunking = build_chunking(tuple(map(str, var.dims)), var.shape, var.dtype.itemsize, layout)
         enc: dict[str, Any] = {"chunks": chunking.chunks}
         if var.dtype.kind in "biuf":
             enc["compressors"] = [BloscCodec(**COMPRESSOR, typesize=var.dtype.itemsize)]
@@ -261,9 +265,11 @@ def build_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
     return encoding
 
 
-def _write_group(ds: xr.Dataset, target: str, path: str, storage_options: dict[str, Any], scheduler: str | None) -> None:
+def _write_group(
+    ds: xr.Dataset, target: str, path: str, storage_options: dict[str, Any], scheduler: str | None, layout: str,
+) -> None:
     """Write one group: metadata first, then the data shard by shard on ``scheduler``."""
-    encoding = build_encoding(ds)
+    encoding = build_encoding(ds, layout)
     chunked = ds.copy()
     for name, var in ds.data_vars.items():  # each variable in its own shards: dask tasks write whole shards
         enc = encoding[str(name)]

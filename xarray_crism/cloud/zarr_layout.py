@@ -1,23 +1,25 @@
 """Chunk and shard shapes of the Zarr stores the converter writes (pure: numbers in, numbers out).
 
-The rule, for any variable:
+The rule, for any variable, given a named layout (:data:`LAYOUTS`, default :data:`DEFAULT_LAYOUT`):
 
-- every non-spatial axis (``band``, and any other) is whole in a chunk, so one spectrum is
-  one chunk;
+- every non-spatial axis (``band``, and any other) is cut into pieces of the layout's ``depth``
+  (``None``: whole, so one spectrum is one chunk);
 - the spatial axes (``line``/``sample`` or ``y``/``x``) are cut into square tiles, the largest
-  power of two (8 to 1024) whose chunk stays within :data:`CHUNK_BYTES` uncompressed, so a
-  spatial window is a few chunks (a single band costs every chunk it crosses: the price of
-  whole spectra in a chunk);
-- chunks are grouped into shards (one object each) of whole rows of tiles across the full width
-  (narrower if a row of tiles alone exceeds :data:`SHARD_BYTES`), as many rows as fit
-  :data:`SHARD_BYTES`. A shard is also the unit the converter writes, so memory stays near one
-  shard per worker;
+  power of two (8 to 1024) whose chunk stays within the layout's ``chunk_bytes`` uncompressed;
+- chunks are grouped into shards (one object each) within :data:`SHARD_BYTES`: tiles across the
+  full width first (narrower if a row of tiles alone exceeds it), then as many rows of tiles, then
+  as many non-spatial pieces as fit. A shard is also the unit the converter writes (a slab of the
+  source file: whole file lines of a line-interleaved cube), so memory stays near one shard per worker;
 - arrays no bigger than one chunk are one chunk, without sharding.
 
-A full-size TRDR (438 bands x 480 lines x 640 samples, float32) gets chunks of
-438 x 32 x 32 (1.7 MiB) in shards of 438 x 32 x 288 (15 MiB, 45 shards); its S-sensor twin
-(107 bands) 107 x 64 x 64 in 107 x 64 x 576; a DDR backplane (480 x 640 float32, 1.2 MiB) is
-one chunk.
+The layouts, on a full-size TRDR (438 bands x 480 lines x 320 samples, float32; measured in
+``benchmarks/bench_zarr.py``, table in ``docs/zarr.md``):
+
+- ``"balanced"`` (default): 64 bands, 1 MiB chunks (64 x 64 x 64): one band image decompresses
+  1/7 of the store, one spectrum 7 chunks of 64 x 64 pixels (a 3-band Mastcam-Z image: 256 x 256 tiles);
+- ``"spectra"``: whole spectra, 438 x 32 x 32 (1.7 MiB): one spectrum is one chunk, but one band
+  image decompresses every chunk of the store;
+- ``"bands"``: one band x 512 x 512 (1 MiB): one band image is one chunk, a spectrum one chunk per band.
 """
 
 from __future__ import annotations
@@ -26,10 +28,15 @@ from dataclasses import dataclass
 from math import prod
 from typing import Any
 
-__all__ = ["CHUNK_BYTES", "COMPRESSOR", "SHARD_BYTES", "SPATIAL_DIMS", "Chunking", "build_chunking"]
+from ..errors import QueryError
 
-#: Uncompressed size a chunk (the unit a reader decompresses) stays within. 2 MiB rather than 1:
-#: a spectrum costs the same (per-chunk overhead dominates) and a band image 3x less (bench_zarr).
+__all__ = [
+    "CHUNK_BYTES", "COMPRESSOR", "DEFAULT_LAYOUT", "LAYOUTS", "SHARD_BYTES", "SPATIAL_DIMS", "Chunking", "Layout",
+    "build_chunking", "check_layout",
+]
+
+#: Largest array written as one chunk (unsharded); also the ``"spectra"`` layout's chunk size (2 MiB rather
+#: than 1: a spectrum costs the same, per-chunk overhead dominates, and a band image 3x less).
 CHUNK_BYTES = 2 * 2**20
 #: Uncompressed size a shard (the unit written, one object) stays within. Writing holds about 3.5
 #: shards per thread (the slab read, its chunks, their compressed copies), so 16 MiB keeps a
@@ -44,6 +51,25 @@ _MIN_TILE, _MAX_TILE = 8, 1024
 
 
 @dataclass(frozen=True)
+class Layout:
+    """A named chunk layout: values per chunk along non-spatial axes (``None``: whole) and the chunk size the tiles fit."""
+
+    depth: int | None
+    chunk_bytes: int
+    what: str
+
+
+#: The named layouts (``to_zarr(chunks=...)``, ``convert --chunks``).
+LAYOUTS: dict[str, Layout] = {
+    "balanced": Layout(64, 2**20, "64 bands x 64 x 64 (TRDR): band images, spectra, windows and full reads all cheap"),
+    "spectra": Layout(None, 2**21, "whole spectra x 32 x 32 (TRDR): a spectrum is one chunk, a band image every chunk"),
+    "bands": Layout(1, 2**20, "one band x 512 x 512: a band image is one chunk, a spectrum one chunk per band"),
+}
+#: The layout used unless another is named.
+DEFAULT_LAYOUT = "balanced"
+
+
+@dataclass(frozen=True)
 class Chunking:
     """Chunk shape and shard shape (``None``: not sharded) of one variable."""
 
@@ -51,29 +77,37 @@ class Chunking:
     shards: tuple[int, ...] | None
 
 
-def build_chunking(dims: tuple[str, ...], shape: tuple[int, ...], itemsize: int) -> Chunking:
-    """The chunking of an array of ``shape`` (dims ``dims``) and ``itemsize`` bytes per value."""
+def check_layout(name: str) -> Layout:
+    """The layout called ``name``, or a :class:`~xarray_crism.errors.CrismError` listing the names."""
+    if name not in LAYOUTS:
+        raise QueryError("to_zarr", "chunks", name, f"one of {', '.join(map(repr, LAYOUTS))}",
+                          "Name a layout of xarray_crism.cloud.zarr_layout.LAYOUTS (docs/zarr.md compares them)")
+    return LAYOUTS[name]
+
+
+def build_chunking(dims: tuple[str, ...], shape: tuple[int, ...], itemsize: int, layout: str = DEFAULT_LAYOUT) -> Chunking:
+    """The chunking of an array of ``shape`` (dims ``dims``) and ``itemsize`` bytes per value, in ``layout``."""
+    preset = check_layout(layout)
     if prod(shape) * itemsize <= CHUNK_BYTES or not SPATIAL_DIMS.intersection(dims):
         return Chunking(tuple(max(n, 1) for n in shape), None)
     spatial = [i for i, d in enumerate(dims) if d in SPATIAL_DIMS]
-    whole = prod(n for i, n in enumerate(shape) if i not in spatial) * itemsize
-    tile = _tile_side(whole, len(spatial))
-    chunks = tuple(min(tile, n) if i in spatial else n for i, n in enumerate(shape))
+    depth = [n if preset.depth is None else min(n, preset.depth) for n in shape]
+    whole = prod(depth[i] for i in range(len(shape)) if i not in spatial) * itemsize
+    tile = _tile_side(whole, len(spatial), preset.chunk_bytes)
+    chunks = tuple(min(tile, n) if i in spatial else depth[i] for i, n in enumerate(shape))
     chunk_bytes = prod(chunks) * itemsize
     shards = list(chunks)
     *rows, across = spatial
-    fit_across = max(1, SHARD_BYTES // chunk_bytes)
-    shards[across] = chunks[across] * min(_ceil_div(shape[across], chunks[across]), fit_across)
-    fit_rows = max(1, SHARD_BYTES // (chunk_bytes * (shards[across] // chunks[across])))
-    for i in rows:
-        shards[i] = chunks[i] * min(_ceil_div(shape[i], chunks[i]), fit_rows)
-        fit_rows = max(1, fit_rows // (shards[i] // chunks[i]))
+    fit = max(1, SHARD_BYTES // chunk_bytes)  # chunks per shard: across the full width first, then rows, then depth
+    for i in (across, *rows, *(i for i in range(len(shape)) if i not in spatial)):
+        shards[i] = chunks[i] * min(_ceil_div(shape[i], chunks[i]), fit)
+        fit = max(1, fit // (shards[i] // chunks[i]))
     return Chunking(chunks, tuple(shards))
 
 
-def _tile_side(whole_bytes: int, spatial_axes: int) -> int:
+def _tile_side(whole_bytes: int, spatial_axes: int, chunk_bytes: int) -> int:
     side = _MIN_TILE
-    while side * 2 <= _MAX_TILE and whole_bytes * (side * 2) ** spatial_axes <= CHUNK_BYTES:
+    while side * 2 <= _MAX_TILE and whole_bytes * (side * 2) ** spatial_axes <= chunk_bytes:
         side *= 2
     return side
 

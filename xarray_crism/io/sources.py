@@ -35,14 +35,15 @@ from .http import (
     read_http_stamp,
     read_http_whole,
 )
+from .local import BLOCK_BYTES, OnBlock, check_length, read_local_into, read_local_ranges
 from .paths import check_confined, check_plain_name, check_relative_path, is_direct_child
 from .retries import MAX_ATTEMPTS, call_retrying, retry_or_raise, wait_before_retry
-from .stamps import Stamp, build_local_stamp, check_local_stamp
+from .stamps import Stamp, build_local_stamp
 
 __all__ = [
-    "MAX_ATTEMPTS", "SidecarFinder", "Source", "Stamp", "build_url", "check_confined", "check_plain_name",
-    "check_relative_path", "open_source", "read_entries", "read_exists", "read_listing", "read_ranges", "read_size",
-    "read_stamped", "read_text",
+    "BLOCK_BYTES", "MAX_ATTEMPTS", "OnBlock", "SidecarFinder", "Source", "Stamp", "build_url", "check_confined",
+    "check_plain_name", "check_relative_path", "open_source", "read_entries", "read_exists", "read_listing", "read_ranges",
+    "read_ranges_into", "read_size", "read_stamped", "read_text",
 ]
 
 #: Largest file read whole as a label (10 MiB); a bigger one raises :class:`TruncatedFileError`.
@@ -168,15 +169,43 @@ def read_listing(directory: Source) -> dict[str, str]:
     return {posixpath.basename(p).upper(): p for p in read_entries(directory)}
 
 
-def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
+def read_ranges(source: Source, ranges: Sequence[tuple[int, int]], on_block: OnBlock | None = None) -> list[np.ndarray]:
     """Read byte ranges ``[start, end)`` of one file, each as a writeable uint8 array.
 
-    Local files are read with one open and ``readinto`` (no copy); HTTP ones by :mod:`xarray_crism.io.http`
-    (concurrent requests, every answer checked against the range and the stamp); others with fsspec's
-    ``cat_ranges``. A range that comes back with the wrong length raises :class:`TruncatedFileError`.
+    Local files are read with one open and ``readinto`` (no copy, :mod:`xarray_crism.io.local`); HTTP
+    ones by :mod:`xarray_crism.io.http` (concurrent requests, every answer checked against the range and
+    the stamp); others with fsspec's ``cat_ranges``. A range that comes back with the wrong length raises
+    :class:`TruncatedFileError`. ``on_block(i, offset, block)`` is called on consecutive pieces of range
+    ``i`` (:data:`~xarray_crism.io.local.BLOCK_BYTES` at most; a local piece as soon as it is read, while
+    it is in the CPU cache): a reader decodes there.
     """
     if isinstance(source.fs, LocalFileSystem):
-        return _read_local(source, ranges)
+        return read_local_ranges(source.url, source.path, source.stamp, ranges, on_block)
+    done = _read_remote(source, ranges)
+    out = []
+    for i, (start, end) in enumerate(ranges):
+        check_length(source.url, start, end, len(done[i]))
+        out.append(np.frombuffer(done[i], dtype=np.uint8).copy())
+        for lo in range(0, end - start, BLOCK_BYTES) if on_block is not None else ():
+            on_block(i, lo, out[i][lo : lo + BLOCK_BYTES])  # type: ignore[misc]
+    return out
+
+
+def read_ranges_into(source: Source, ranges: Sequence[tuple[int, int]], out: np.ndarray) -> None:
+    """Read byte ranges ``[start, end)`` of one file one after the other into ``out`` (contiguous uint8,
+    their total length): no array per range, one system call per local range (many small ranges)."""
+    if isinstance(source.fs, LocalFileSystem):
+        read_local_into(source.url, source.path, source.stamp, ranges, out)
+        return
+    done, pos = _read_remote(source, ranges), 0
+    for i, (start, end) in enumerate(ranges):
+        check_length(source.url, start, end, len(done[i]))
+        out[pos : pos + end - start] = np.frombuffer(done[i], dtype=np.uint8)
+        pos += end - start
+
+
+def _read_remote(source: Source, ranges: Sequence[tuple[int, int]]) -> dict[int, bytes]:
+    """Every range's bytes (by index), with retries of the ranges that failed."""
     done: dict[int, bytes] = {}
     read = _read_http_pending if is_http(source.fs) else _read_fsspec_pending
     mismatched = False
@@ -188,11 +217,7 @@ def read_ranges(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.nd
         if failed is not None:
             what = f"bytes {ranges[failed[0]][0]}-{ranges[failed[0]][1]}"
             mismatched = _retry_range(source, what, failed[1], attempt, mismatched)
-    out = []
-    for i, (start, end) in enumerate(ranges):
-        _check_length(source, start, end, len(done[i]))
-        out.append(np.frombuffer(done[i], dtype=np.uint8).copy())
-    return out
+    return done
 
 
 def _read_http_pending(source: Source, ranges: Sequence[tuple[int, int]], pending: list[int]) -> list[Any]:
@@ -222,7 +247,7 @@ def _keep_successes(
     """Store the ranges that came back; the first failure (index, error), or None.
 
     A short answer counts as a (transient) failure before the last attempt; on the last attempt it is
-    kept, and :func:`_check_length` then calls the file truncated.
+    kept, and :func:`~xarray_crism.io.local.check_length` then calls the file truncated.
     """
     failed = None
     for i, blob in zip(pending, blobs, strict=True):
@@ -241,35 +266,6 @@ def _retrying(source: Source, what: str, call: Callable[[], _T]) -> _T:
     if isinstance(source.fs, LocalFileSystem):
         return call()
     return call_retrying(source.url, what, call)
-
-
-def _read_local(source: Source, ranges: Sequence[tuple[int, int]]) -> list[np.ndarray]:
-    out = []
-    with open(source.path, "rb", buffering=0) as f:
-        size = check_local_stamp(source.url, source.stamp, os.fstat(f.fileno()))
-        for start, end in ranges:
-            _check_length(source, start, end, max(0, min(end, size) - start))  # before allocating: sizes from labels
-            buf = np.empty(end - start, dtype=np.uint8)
-            f.seek(start)
-            got = f.readinto(buf.data)
-            _check_length(source, start, end, got or 0)
-            out.append(buf)
-        check_local_stamp(source.url, source.stamp, os.fstat(f.fileno()))  # not rewritten while being read either
-    return out
-
-
-def _check_length(source: Source, start: int, end: int, got: int) -> None:
-    if got > end - start:
-        raise RemoteReadError(
-            source.url, f"bytes {start}-{end}", f"{got} bytes returned", f"{end - start} bytes",
-            "The server ignored the Range header (it sent more than was asked); open 'simplecache::URL' "
-            "to download whole files once instead",
-        )
-    if got != end - start:
-        raise TruncatedFileError(
-            source.url, f"bytes {start}-{end}", f"{got} bytes returned", f"{end - start} bytes",
-            "The file is shorter than its label says",
-        )
 
 
 @dataclass

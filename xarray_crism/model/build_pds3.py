@@ -79,7 +79,24 @@ def check_disjoint(product: Product) -> Product:
 
 
 def pointed_objects(label: Block) -> Iterator[PointedObject]:
-    """Every ``^NAME`` pointer of the label (FILE objects included) with its object block."""
+    """Every ``^NAME`` pointer of the label (FILE objects included) with its object block.
+
+    Building a product asks for them several times: the label is scanned once (a few labels are kept,
+    by identity; a label is never modified once parsed)."""
+    found = _POINTED.get(id(label))
+    if found is None or found[0] is not label:
+        found = (label, list(_scan_pointed_objects(label)))
+        _POINTED[id(label)] = found
+        while len(_POINTED) > _POINTED_KEPT:
+            _POINTED.pop(next(iter(_POINTED)))
+    return iter(found[1])
+
+
+_POINTED: dict[int, tuple[Block, list[PointedObject]]] = {}
+_POINTED_KEPT = 8
+
+
+def _scan_pointed_objects(label: Block) -> Iterator[PointedObject]:
     top_record_bytes = label.get("RECORD_BYTES")
     for block in label.walk():
         record_bytes = block.get("RECORD_BYTES", top_record_bytes)
@@ -94,8 +111,19 @@ def pointed_objects(label: Block) -> Iterator[PointedObject]:
 def data_source(finder: SidecarFinder, filename: str | None, keyword: str) -> tuple[Source, int]:
     """The data file a pointer names (next to the label, any case; None: the label's own file) and
     its size; local files are stamped, so that a later change is caught (:func:`read_stamped`)."""
+    key = (id(finder), (filename or "").upper())
+    found = _STAMPED.get(key)
+    if found is not None and found[0] is finder:
+        return found[1]  # one size request per data file, however many objects it holds (image, row table)
     source = finder.product if filename is None else finder.require(filename, finder.product.url, keyword, local=True)
-    return read_stamped(source)
+    stamped = read_stamped(source)
+    _STAMPED[key] = (finder, stamped)
+    while len(_STAMPED) > _POINTED_KEPT:
+        _STAMPED.pop(next(iter(_STAMPED)))
+    return stamped
+
+
+_STAMPED: dict[tuple[int, str], tuple[SidecarFinder, tuple[Source, int]]] = {}
 
 
 def _build_images(product: Product, finder: SidecarFinder) -> None:

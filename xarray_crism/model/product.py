@@ -19,6 +19,7 @@ from ..formats.layouts import ArrayLayout
 from ..formats.products import ProductId, ProductKind
 from ..io.sources import Source
 from ..labels.pds3 import Block
+from .decoding import Decoding
 from .reader import Key, read_array
 
 __all__ = [
@@ -86,10 +87,14 @@ class DiskArray:
 
     def read(self, key: Key) -> np.ndarray:
         """Read ``self[key]`` (outer indexing)."""
+        return self.read_decoded(key, None)
+
+    def read_decoded(self, key: Key, decoding: Decoding | None) -> np.ndarray:
+        """Read ``self[key]`` (outer indexing), decoded by the reader while it reads (see :mod:`.decoding`)."""
         if self.band is not None:
             position = self.layout.dims.index("band")
             key = (*key[:position], self.band, *key[position:])
-        return read_array(self.source, self.layout, key)
+        return read_array(self.source, self.layout, key, decoding)
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,6 +134,14 @@ class RenamedArray:
     def read(self, key: Key) -> np.ndarray:
         """Read ``self[key]`` (outer indexing)."""
         return self.array.read(key)
+
+    def read_decoded(self, key: Key, decoding: Decoding | None) -> np.ndarray:
+        """Read ``self[key]`` decoded: by the wrapped array's reader when it can, otherwise after the read."""
+        read_decoded = getattr(self.array, "read_decoded", None)
+        if read_decoded is not None:
+            return read_decoded(key, decoding)  # type: ignore[no-any-return]
+        data = self.array.read(key)
+        return data if decoding is None else decoding.decode(data, fresh=False)
 
 
 class LazyArray(Protocol):

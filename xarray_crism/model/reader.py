@@ -16,73 +16,136 @@ from dataclasses import replace
 import numpy as np
 
 from ..formats.layouts import ArrayLayout
-from ..io.sources import Source, read_ranges
+from ..io.sources import Source, read_ranges, read_ranges_into
+from .decoding import Decoding
 
-__all__ = ["Key", "build_ranges", "read_array"]
+__all__ = ["Key", "build_ranges", "read_array", "read_whole_range"]
 
 Key = tuple[int | slice | np.ndarray, ...]
 
 
-def read_array(source: Source, layout: ArrayLayout, key: Key) -> np.ndarray:
-    """Read ``layout[key]`` (outer indexing, ``dims`` order) from ``source``, native byte order."""
+def read_array(source: Source, layout: ArrayLayout, key: Key, decoding: Decoding | None = None) -> np.ndarray:
+    """Read ``layout[key]`` (outer indexing, ``dims`` order) from ``source``, native byte order.
+
+    With a ``decoding``, the values come back decoded (masked, scaled): block by block while they
+    are read when the key is the whole of one range, otherwise after the selection.
+    """
     if len(layout.storage_shape) == 1:
-        return _read_vector(source, layout, key)
+        return _read_vector(source, layout, key, decoding)
     storage_key, dropped = _to_storage_key(layout, key)
     counts = [_indices(k, n).size for k, n in zip(storage_key, layout.storage_shape, strict=True)]
     if 0 in counts:
         sizes = dict(zip(layout.storage_dims, counts, strict=True))
         shape = [sizes[d] for i, d in enumerate(layout.dims) if i not in dropped]
-        return np.empty(shape, dtype=layout.dtype.newbyteorder("="))
+        return np.empty(shape, dtype=decoding.dtype if decoding else layout.dtype.newbyteorder("="))
     slow = _indices(storage_key[0], layout.storage_shape[0])
-    span = _span(storage_key[1], layout.storage_shape[1])
     unique = np.unique(slow)
-    ranges, runs = build_ranges(layout, unique, span)
-    blocks = read_ranges(source, ranges)
-    inner = (span[1] - span[0], *layout.storage_shape[2:])
-    parts = [b.view(layout.dtype).reshape(n, *inner) for b, n in zip(blocks, runs, strict=True)]
-    data = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    pieces = _pieces(storage_key[1], layout.storage_shape[1], _row_bytes(layout))
+    ranges, runs = build_ranges(layout, unique, pieces)
+    inner = (sum(b - a for a, b in pieces), *layout.storage_shape[2:])
     selection = [
         _relative(np.searchsorted(unique, slow), len(unique)),
-        _shift(storage_key[1], layout.storage_shape[1], span[0]),
+        _positions(storage_key[1], layout.storage_shape[1], pieces),
         *storage_key[2:],
     ]
-    data = _outer_index(data, selection)
+    whole = len(ranges) == 1 and _is_whole(selection, (runs[0], *inner))
+    if whole:
+        data = read_whole_range(source, layout.dtype, ranges[0], decoding).reshape(runs[0], *inner)
+    else:
+        buf = np.empty(sum(end - start for start, end in ranges), dtype=np.uint8)
+        read_ranges_into(source, ranges, buf)
+        data = _outer_index(buf.view(layout.dtype).reshape(unique.size, *inner), selection)
     data = data.transpose([layout.storage_dims.index(d) for d in layout.dims])
     if dropped:
         data = data[tuple(0 if i in dropped else slice(None) for i in range(data.ndim))]
-    if not data.dtype.isnative:
-        data = data.astype(data.dtype.newbyteorder("="))
-    return data
+    if whole:
+        return data
+    if decoding is not None:
+        return decoding.decode(data, fresh=True)
+    return data if data.dtype.isnative else data.astype(data.dtype.newbyteorder("="))
 
 
-def _read_vector(source: Source, layout: ArrayLayout, key: Key) -> np.ndarray:
+def read_whole_range(source: Source, stored: np.dtype, byte_range: tuple[int, int], decoding: Decoding | None) -> np.ndarray:
+    """One byte range as a flat array of native ``stored`` values, or decoded, each block as it lands."""
+    native = stored.newbyteorder("=")
+    if decoding is None and stored.isnative:
+        return read_ranges(source, [byte_range])[0].view(native)
+    in_place = decoding is None or decoding.in_place(stored)
+    out = None if in_place else np.empty((byte_range[1] - byte_range[0]) // stored.itemsize, dtype=decoding.dtype)  # type: ignore[union-attr]
+
+    def on_block(_: int, lo: int, block: np.ndarray) -> None:
+        raw = block.view(stored)
+        if in_place and not stored.isnative:
+            raw = raw.byteswap(inplace=True).view(native)
+        if decoding is not None:
+            first = lo // stored.itemsize
+            decoding.decode_into(raw, raw if out is None else out[first : first + raw.size])
+
+    buf = read_ranges(source, [byte_range], on_block)[0]
+    return buf.view(native) if out is None else out
+
+
+def _is_whole(selection: Sequence[slice | np.ndarray], shape: tuple[int, ...]) -> bool:
+    return all(isinstance(s, slice) and s.indices(n) == (0, n, 1) for s, n in zip(selection, shape, strict=True))
+
+
+def _read_vector(source: Source, layout: ArrayLayout, key: Key, decoding: Decoding | None) -> np.ndarray:
     (dim,) = layout.dims
     as_column = replace(layout, storage_dims=(dim, "_"), storage_shape=(*layout.storage_shape, 1), dims=(dim, "_"))
-    return read_array(source, as_column, (*key, slice(None)))[..., 0]
+    return read_array(source, as_column, (*key, slice(None)), decoding)[..., 0]
 
 
 def build_ranges(
-    layout: ArrayLayout, slow: np.ndarray, span: tuple[int, int]
+    layout: ArrayLayout, slow: np.ndarray, span: tuple[int, int] | Sequence[tuple[int, int]]
 ) -> tuple[list[tuple[int, int]], list[int]]:
-    """Byte ranges covering sorted unique slow-axis indices ``slow``, second-axis ``span``.
+    """Byte ranges covering sorted unique slow-axis indices ``slow`` and, of the second axis, one
+    ``span`` ``(start, stop)`` or several (pieces of a sparse selection, read one by one).
 
-    Returns the ranges and how many slow indices each covers. Consecutive indices merge into
-    one range when the span covers the whole second axis.
+    Returns the ranges, slow index by slow index and piece by piece, and how many slow indices each
+    covers. Consecutive slow indices merge into one range when one span covers the whole second axis.
     """
+    pieces = [span] if isinstance(span, tuple) else list(span)
     shape = layout.storage_shape
-    row_bytes = int(np.prod(shape[2:], dtype=np.int64)) * layout.dtype.itemsize
+    row_bytes = _row_bytes(layout)
     slab_bytes = shape[1] * row_bytes
-    full = span == (0, shape[1])
-    runs = _runs(slow) if full else [(int(i), int(i) + 1) for i in slow]
-    ranges = []
-    for first, stop in runs:
-        start = layout.offset + first * slab_bytes + span[0] * row_bytes
-        if full:
-            end = layout.offset + stop * slab_bytes
-        else:
-            end = layout.offset + first * slab_bytes + span[1] * row_bytes
-        ranges.append((start, end))
-    return ranges, [stop - first for first, stop in runs]
+    if pieces == [(0, shape[1])]:
+        runs = _runs(slow)
+        ranges = [(layout.offset + a * slab_bytes, layout.offset + b * slab_bytes) for a, b in runs]
+        return ranges, [b - a for a, b in runs]
+    starts = layout.offset + slow.astype(np.int64)[:, None] * slab_bytes + np.array([a for a, _ in pieces]) * row_bytes
+    lengths = np.array([b - a for a, b in pieces], dtype=np.int64) * row_bytes
+    ranges = list(zip(starts.ravel().tolist(), (starts + lengths).ravel().tolist(), strict=True))
+    return ranges, [1] * len(ranges)
+
+
+#: Gap (bytes) under which two pieces of a sparse second-axis selection are read as one range.
+MERGE_GAP_BYTES = 16 * 1024
+
+
+def _row_bytes(layout: ArrayLayout) -> int:
+    return int(np.prod(layout.storage_shape[2:], dtype=np.int64)) * layout.dtype.itemsize
+
+
+def _pieces(k: slice | np.ndarray, size: int, row_bytes: int) -> list[tuple[int, int]]:
+    """The second-axis spans to read: one span, or the runs of a sparse selection (5 bands of 438)."""
+    idx = np.unique(_indices(k, size))
+    if idx.size == 0:
+        return [(0, 0)]
+    gaps = np.flatnonzero(np.diff(idx) * row_bytes > MERGE_GAP_BYTES + row_bytes) + 1
+    starts, stops = np.concatenate(([0], gaps)), np.concatenate((gaps, [idx.size]))
+    return [(int(idx[a]), int(idx[b - 1]) + 1) for a, b in zip(starts, stops, strict=True)]
+
+
+def _positions(k: slice | np.ndarray, size: int, pieces: list[tuple[int, int]]) -> slice | np.ndarray:
+    """Where the selected second-axis indices are in the pieces read one after the other."""
+    if len(pieces) == 1:
+        return _shift(k, size, pieces[0][0])
+    starts = np.array([a for a, _ in pieces])
+    before = np.concatenate(([0], np.cumsum([b - a for a, b in pieces])[:-1]))
+    idx = _indices(k, size)
+    j = np.searchsorted(starts, idx, side="right") - 1
+    positions: np.ndarray = idx - starts[j] + before[j]
+    return positions
 
 
 def _to_storage_key(layout: ArrayLayout, key: Key) -> tuple[list[slice | np.ndarray], set[int]]:
@@ -107,13 +170,6 @@ def _indices(k: slice | np.ndarray, size: int) -> np.ndarray:
     if isinstance(k, slice):
         return np.arange(size)[k]
     return np.asarray(k, dtype=np.int64) % size if size else np.asarray(k, dtype=np.int64)
-
-
-def _span(k: slice | np.ndarray, size: int) -> tuple[int, int]:
-    idx = _indices(k, size)
-    if idx.size == 0:
-        return (0, 0)
-    return int(idx.min()), int(idx.max()) + 1
 
 
 def _shift(k: slice | np.ndarray, size: int, offset: int) -> slice | np.ndarray:

@@ -13,6 +13,7 @@ from ..formats.conventions import build_masked_constants
 from ..model.pipeline import open_product
 from ..model.product import Product, Variable
 from .arrays import CrismBackendArray
+from .decode import decode_in_reader
 
 __all__ = ["build_dataset", "decode_dataset", "open_crism_dataset"]
 
@@ -63,6 +64,8 @@ def decode_dataset(ds: xr.Dataset, mask_and_scale: bool) -> xr.Dataset:
     the encoding once decoded: the decoded data hold NaN for every constant, and writing them
     (netCDF, Zarr) uses ``_FillValue`` alone.
     """
+    if mask_and_scale:
+        ds = decode_in_reader(ds)  # in one pass by the reader; xarray decodes what is left
     decoded = xr.decode_cf(ds, mask_and_scale=mask_and_scale, decode_times=False, decode_coords=False)
     if mask_and_scale:
         for var in decoded.variables.values():
