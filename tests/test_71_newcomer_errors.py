@@ -26,7 +26,7 @@ from xarray_crism.errors import (
     UnsupportedProductError,
     cli_wording,
 )
-from xarray_crism.io import sources
+from xarray_crism.io import retries
 
 from .conftest import CORPUS, CRISM, REPO
 
@@ -46,7 +46,7 @@ def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     """A failed command: status 2, no traceback, one line on stderr."""
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
+    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("xarray-crism: warning: ")]
     assert len(lines) == 1 and lines[0].startswith("xarray-crism: "), result.stderr
     return lines[0]
 
@@ -98,7 +98,7 @@ def test_an_unreachable_host_is_named_as_such(monkeypatch: pytest.MonkeyPatch) -
     with socket.socket() as s:  # a port nobody listens on: connections are refused
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setattr(sources, "BACKOFF_SECONDS", 0.001)
+    monkeypatch.setattr(retries, "BACKOFF_SECONDS", 0.001)
     url = f"http://127.0.0.1:{port}/frt00014679_01_if156s_trr3.lbl"
     with pytest.raises(RemoteReadError) as caught:
         xr.open_dataset(url, engine="crism")

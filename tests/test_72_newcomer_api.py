@@ -43,7 +43,7 @@ def test_a_dataset_converts_as_held_and_says_so(volumes: dict[str, Path], tmp_pa
     np.testing.assert_array_equal(back.latitude.values, ds.latitude.values)
     record = back.attrs["xarray_crism"]
     assert record["source"] == ds.encoding["source"] and record["files"] == [] and record["note"] == DATASET_NOTE
-    assert record["options"] == {"from_dataset": True}
+    assert record["options"] == {"from_dataset": True, "chunks": "balanced"}
     again = xarray_crism.to_zarr(ds, tmp_path / "held.zarr", progress=False)  # never taken for done
     assert not again.ok and "never taken for a conversion already done" in again.summary()
     assert xarray_crism.to_zarr(ds.isel(band=slice(0, 3)), tmp_path / "held.zarr", mode="w", progress=False).ok

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 import xarray as xr
@@ -27,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Errors on bad input (a package error, a missing file) print one line, with the hint worded for
     the command line (:func:`~xarray_crism.errors.cli_wording`), and exit with status 2.
     """
+    warnings.formatwarning = format_warning
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     if extras and (args.command != "convert" or any(e.startswith("-") for e in extras)):
@@ -39,6 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CrismError, OSError) as err:
         print(f"xarray-crism: {cli_wording(describe_error(err))}", file=sys.stderr)
         return 2
+
+
+def format_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None,
+) -> str:
+    """A warning as one line, ``xarray-crism: warning: ...``, its hints worded for the command line."""
+    return f"xarray-crism: warning: {cli_wording(' '.join(str(message).split()))}\n"
 
 
 def build_parser() -> argparse.ArgumentParser:
