@@ -18,6 +18,7 @@ from .errors import (
     LabelValueError,
     QueryError,
     RemoteReadError,
+    SelectionError,
     ShapeMismatchError,
     SidecarNotFoundError,
     StoreExistsError,
@@ -31,6 +32,7 @@ from .version import __version__
 _LAZY = {
     "stack_filters": "xr.stacking", "group_by_pointing": "xr.stacking", "read_index": "archive.index",
     "open_catalog": "archive.intake_plugin", "to_zarr": "cloud.conversion", "write_references": "cloud.references",
+    "set_wavelength_index": "xr.indexes", "WavelengthIndex": "xr.indexes",
 }
 
 
@@ -48,17 +50,20 @@ __all__ = [
     "LabelValueError",
     "QueryError",
     "RemoteReadError",
+    "SelectionError",
     "ShapeMismatchError",
     "SidecarNotFoundError",
     "StoreExistsError",
     "TruncatedFileError",
     "UnsafePathError",
     "UnsupportedProductError",
+    "WavelengthIndex",
     "__version__",
     "group_by_pointing",
     "open_catalog",
     "read_index",
     "sample_path",
+    "set_wavelength_index",
     "stack_filters",
     "to_zarr",
     "write_references",

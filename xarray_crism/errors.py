@@ -16,6 +16,7 @@ __all__ = [
     "LabelValueError",
     "QueryError",
     "RemoteReadError",
+    "SelectionError",
     "ShapeMismatchError",
     "SidecarNotFoundError",
     "StoreExistsError",
@@ -96,3 +97,10 @@ class RemoteReadError(CrismError):
 
 class StoreExistsError(CrismError):
     """A conversion target that exists and is not a finished conversion of the same source (``mode="w-"``)."""
+
+
+class SelectionError(CrismError, KeyError):
+    """A label selection (``sel(wavelength=...)``) that no band fits, or that cannot be answered.
+
+    It is also a :class:`KeyError`, as xarray's own selection errors are.
+    """
