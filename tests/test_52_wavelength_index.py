@@ -222,3 +222,20 @@ def test_mastcamz_bands_are_selected_by_filter_wavelength() -> None:
     assert int(ds.sel(wavelength=544.0).band) == 1
     assert list(ds.sel(wavelength=slice(640, 500)).band.values) == [0, 1]
     assert int(ds.sel(wavelength=470.0, method="nearest", tolerance=15).band) == 2
+
+
+def test_an_mtrdr_selects_its_vnir_and_ir_rows_from_the_real_wv_table(tmp_path: Path) -> None:
+    from .test_40_map_products import MTRDR_WV, _mtrdr, _real_wv
+
+    label, data, _ = _mtrdr(tmp_path)
+    table = _real_wv(MTRDR_WV, "wv_targeted")
+    ds = xr.open_dataset(label, engine="crism", mask_and_scale=False)
+    assert isinstance(ds.xindexes["wavelength"], WavelengthIndex)
+    np.testing.assert_array_equal(ds.wavelength.values, table["wavelength"])
+    for target in (440.0, 1000.0, 1030.0, 2300.0):
+        where = _nearest(table["wavelength"], target)
+        picked = ds.sel(wavelength=target, method="nearest")
+        assert int(picked.band) == where
+        np.testing.assert_array_equal(picked[next(iter(ds.data_vars))].values, data[where])
+    expected = [i for i, w in enumerate(table["wavelength"]) if 1000.0 <= w <= 1100.0]
+    assert list(ds.sel(wavelength=slice(1100.0, 1000.0)).band.values) == expected
