@@ -5,13 +5,16 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from xarray_crism.testing.volume import write_crism_volumes, write_mastcamz_bundle
 
 from .http_server import RangeServer
-from .s3_server import S3Server
+
+if TYPE_CHECKING:
+    from .s3_server import S3Server  # moto and boto3: imported by the S3 fixture only (the min-versions CI job has neither)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -60,6 +63,8 @@ def volume_server(volumes: dict[str, Path]) -> Iterator[RangeServer]:
 @pytest.fixture(scope="session")
 def volume_s3(volumes: dict[str, Path]) -> Iterator[S3Server]:
     """The generated volumes in the public bucket ``archive`` and the private ``private`` of a moto S3 server."""
+    from .s3_server import S3Server
+
     with S3Server() as server:
         server.upload("archive", volumes["trdr"].parent, public=True)
         server.upload("private", volumes["trdr"].parent, public=False)

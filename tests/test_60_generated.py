@@ -70,6 +70,7 @@ def test_ddr_from_the_real_label_becomes_named_backplanes(tmp_path: Path) -> Non
     data = _ddr(tmp_path, (15, 64))
     ds = xr.open_dataset(tmp_path / "frt0001458f_01_de156l_ddr1.lbl", engine="crism")
     assert sorted(ds.data_vars) == sorted(DDR_VARIABLES)
+    assert "band" not in ds.coords and "band" not in ds.dims  # every band is its own variable: no band axis
     for i, name in enumerate(DDR_VARIABLES):
         assert ds[name].dims == ("line", "sample")
         np.testing.assert_array_equal(ds[name].values, data[i])

@@ -25,6 +25,7 @@ from .errors import (
     LabelValueError,
     QueryError,
     RemoteReadError,
+    SelectionError,
     ShapeMismatchError,
     SidecarNotFoundError,
     SidecarWarning,
@@ -40,6 +41,7 @@ from .version import __version__
 _LAZY = {
     "stack_filters": "xr.stacking", "group_by_pointing": "xr.stacking", "read_index": "archive.index",
     "open_catalog": "archive.intake_plugin", "to_zarr": "cloud.conversion", "write_references": "cloud.references",
+    "set_wavelength_index": "xr.indexes", "WavelengthIndex": "xr.indexes",
 }
 
 
@@ -48,6 +50,7 @@ if TYPE_CHECKING:  # the real signatures for type checkers and IDEs; at run time
     from .archive.intake_plugin import open_catalog
     from .cloud.conversion import to_zarr
     from .cloud.references import write_references
+    from .xr.indexes import WavelengthIndex, set_wavelength_index
     from .xr.stacking import group_by_pointing, stack_filters
 
 
@@ -109,6 +112,7 @@ __all__ = [
     "LabelValueError",
     "QueryError",
     "RemoteReadError",
+    "SelectionError",
     "ShapeMismatchError",
     "SidecarNotFoundError",
     "SidecarWarning",
@@ -117,11 +121,13 @@ __all__ = [
     "UnsafePathError",
     "UnsupportedProductError",
     "UnsupportedSourceError",
+    "WavelengthIndex",
     "__version__",
     "group_by_pointing",
     "open_catalog",
     "read_index",
     "sample_path",
+    "set_wavelength_index",
     "stack_filters",
     "to_zarr",
     "write_references",

@@ -18,6 +18,7 @@ __all__ = [
     "LabelValueError",
     "QueryError",
     "RemoteReadError",
+    "SelectionError",
     "ShapeMismatchError",
     "SidecarNotFoundError",
     "SidecarWarning",
@@ -117,6 +118,13 @@ class UnsupportedSourceError(CrismError, TypeError):
 
 class StoreExistsError(CrismError):
     """A conversion target that exists and is not a finished conversion of the same source (``mode="w-"``)."""
+
+
+class SelectionError(CrismError, KeyError):
+    """A label selection (``sel(wavelength=...)``) that no band fits, or that cannot be answered.
+
+    It is also a :class:`KeyError`, as xarray's own selection errors are.
+    """
 
 
 #: How hints written for the Python API (``pass sidecar_dirs=[...]``) read on the command line: each

@@ -28,6 +28,7 @@ import xarray as xr
 from ..errors import CrismError
 from ..model.product import Product
 from ..xr.dataset import build_dataset
+from ..xr.indexes import set_wavelength_index
 from .virtual import build_file_chunks, unwrap_disk_array
 
 __all__ = ["authorizations", "check_sources", "open_icechunk", "write_icechunk"]
@@ -60,13 +61,17 @@ def authorizations(path: str) -> dict[str, None]:
 
 
 def open_icechunk(path: str, group: str | None = None) -> xr.Dataset:
-    """A product of a repository written by :func:`write_icechunk`, lazily, as plain xarray reads it."""
+    """A product of a repository written by :func:`write_icechunk`, lazily, as plain xarray reads it.
+
+    The ``wavelength`` coordinate gets its :class:`~xarray_crism.xr.indexes.WavelengthIndex` again, as
+    the backend gives it (a store holds coordinates, not indexes).
+    """
     import icechunk
 
     access: dict[str, Any] = dict(authorizations(path))
     repo = icechunk.Repository.open(icechunk.local_filesystem_storage(path), authorize_virtual_chunk_access=access)
     ds: xr.Dataset = xr.open_zarr(repo.readonly_session("main").store, group=group or None, consolidated=False)
-    return ds
+    return set_wavelength_index(ds)
 
 
 def _write_product(store: Any, name: str, product: Product) -> None:

@@ -245,6 +245,8 @@ def build_band_index(bands: int, long_name: str = "band index (0-based, order of
 
 
 def _add_band_coordinates(product: Product, finder: SidecarFinder, bands: int) -> None:
+    if not any("band" in v.dims for v in product.variables.values()):
+        return  # every band became its own variable (a DDR's backplanes): no band dimension is left
     product.coords["band"] = build_band_index(bands)
     rownum = next((o for o in pointed_objects(product.label) if o.block.name == "ROWNUM_TABLE"), None)
     if rownum is None:

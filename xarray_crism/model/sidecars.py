@@ -32,7 +32,14 @@ from .read import read_product
 __all__ = ["attach_ddr", "attach_wavelengths", "check_ddr_belongs", "find_ddr", "find_wa_label", "named_wa_epoch"]
 
 _WAVELENGTH_ATTRS = {"units": "nm", "long_name": "wavelength", "standard_name": "radiation_wavelength"}
-_SW_DEFINITION = "mean over unbinned detector columns {0}-{1} (SIS SW definition)"
+#: The SIS (Table 3-5, level-6 CDRs) defines SW as each row's centre wavelength "in central columns of
+#: each detector at which spectral smile and keystone are minimum"; it gives those columns in the CT row
+#: of the same table ("averaged over IR columns 270-369 or VNIR columns 260-359").
+_SW_DEFINITION = (
+    "mean over unbinned detector columns {0}-{1}, where spectral smile and keystone are least "
+    "(SIS Table 3-5: the SW CDR6 row defines SW by these central columns, the CT CDR6 row gives their ranges, "
+    "IR 270-369 and VNIR 260-359)"
+)
 
 
 def attach_wavelengths(product: Product, finder: SidecarFinder) -> None:

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import os
+import posixpath
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import fsspec
 import xarray as xr
 from xarray.backends import BackendEntrypoint
 
 from .dataset import decode_dataset, open_crism_dataset
+from .indexes import set_wavelength_index
 
 __all__ = ["CrismBackendEntrypoint"]
 
 _LABEL_SUFFIXES = (".lbl", ".lbl.txt")
 _PDS4_MARK = b"pds.nasa.gov/pds4"
+#: Data files claimed when they start with an attached PDS3/ODL label or have a detached one beside them.
+_DATA_SUFFIXES = (".img",)
+#: The detached labels looked for beside a data file: its stem as written, upper-cased, lower-cased.
+_BESIDE_NAMES = ("{stem}.lbl", "{stem}.LBL", "{upper}.LBL", "{lower}.lbl")
+#: Bytes read from the head of a data file to recognise an attached label (one ranged read).
+GUESS_BYTES = 256
+#: The first keyword of an attached label: Mastcam-Z IMGs start ``ODL_VERSION_ID = ODL3``.
+_ATTACHED_LABEL = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:ODL_VERSION_ID|PDS_VERSION_ID)\s*=")
 
 
 class CrismBackendEntrypoint(BackendEntrypoint):
@@ -58,7 +70,7 @@ class CrismBackendEntrypoint(BackendEntrypoint):
             filename_or_obj, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options,
             drop_variables=drop_variables, bayer=bayer, georeference=georeference, lat_lon=lat_lon, ddr_check=ddr_check,
         )
-        return decode_dataset(ds, mask_and_scale)
+        return set_wavelength_index(decode_dataset(ds, mask_and_scale))
 
     def open_groups_as_dict(  # type: ignore[override]
         self,
@@ -106,14 +118,42 @@ class CrismBackendEntrypoint(BackendEntrypoint):
         return xr.DataTree.from_dict(groups)
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
+        """Claim (for ``xr.open_dataset`` without ``engine=``) labels, PDS4 XML and data files with a label.
+
+        A ``.lbl`` is claimed by its name; a ``.xml`` when its head names the PDS4 namespace; an
+        ``.img`` when its first :data:`GUESS_BYTES` bytes are an attached ODL/PDS3 label
+        (Mastcam-Z) or a ``.lbl``/``.LBL`` of the same name is beside it (CRISM), locally or at
+        any fsspec URL (one ranged read, and one existence check per label name).
+        """
         try:
-            name = os.fspath(filename_or_obj)
+            name = str(os.fspath(filename_or_obj))
         except TypeError:
             return False
-        name = str(name)
-        if name.lower().endswith(".xml"):
+        lower = name.lower()
+        if lower.endswith(".xml"):
             return _is_pds4(name)
-        return name.lower().endswith(_LABEL_SUFFIXES)
+        if lower.endswith(_DATA_SUFFIXES):
+            return _has_label(name)
+        return lower.endswith(_LABEL_SUFFIXES)
+
+
+def _has_label(name: str) -> bool:
+    """A data file that starts with an attached label, or has a detached one beside it; never raises."""
+    try:
+        fs, path = fsspec.core.url_to_fs(name)
+        if _ATTACHED_LABEL.match(bytes(fs.cat_file(path, start=0, end=GUESS_BYTES))):
+            return True
+        return any(fs.exists(beside) for beside in _beside_labels(path))
+    except Exception:  # guessing must not fail: any unreadable file is simply not claimed
+        return False
+
+
+def _beside_labels(path: str) -> list[str]:
+    """The label paths looked for beside the data file ``path`` (each once)."""
+    directory, name = posixpath.split(path)
+    stem = posixpath.splitext(name)[0]
+    names = dict.fromkeys(n.format(stem=stem, upper=stem.upper(), lower=stem.lower()) for n in _BESIDE_NAMES)
+    return [posixpath.join(directory, n) for n in names]
 
 
 def _is_pds4(name: str) -> bool:
