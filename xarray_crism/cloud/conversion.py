@@ -149,7 +149,7 @@ def build_reader_job(name: str, reader: Any) -> Job:
     data = reader.kwargs["data"]
     return Job(
         name, data.url, ddr=reader.kwargs.get("ddr"), sidecar_dirs=tuple(reader.kwargs.get("sidecar_dirs") or ()),
-        storage_options=data.storage_options or None,
+        storage_options=data.storage_options or None, product_id=name,
     )
 
 

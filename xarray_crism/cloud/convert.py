@@ -24,6 +24,7 @@ import xarray as xr
 import zarr
 from zarr.codecs import BloscCodec
 
+from ..archive.catalog import check_entry_product
 from ..errors import CrismError, StoreExistsError
 from ..formats.conventions import build_masked_constants
 from ..io.sources import Source
@@ -54,6 +55,8 @@ class Job:
     storage_options: dict[str, Any] | None = field(default=None, hash=False)
     bayer: str = "raw"
     product_set: bool = False
+    #: The PRODUCT_ID the label must have (a catalog entry's name); None: any.
+    product_id: str | None = None
 
     @property
     def options(self) -> dict[str, Any]:
@@ -105,6 +108,8 @@ def _convert(
     if not _prepare_target(job, store, mode):
         return "skipped", verify_job(read_job_groups(job), store, store.final(job.name)) if verify else []
     product = read_job_product(job)  # opened once: written, checksummed and verified from the same model
+    if job.product_id is not None:
+        check_entry_product(job.product_id, product.product_id.product_id, job.url)
     groups = read_job_groups(job, product)
     facts = read_file_facts(_job_sources(job, product), checksums=checksums)
     record = build_record(job.url, job.options, facts, __version__)

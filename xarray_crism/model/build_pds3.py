@@ -205,7 +205,7 @@ def _add_band_coordinates(product: Product, finder: SidecarFinder, bands: int) -
     if filename is None or rows != bands or not isinstance(row_bytes, int) or row_bytes < 1:
         raise LabelValueError(url, "ROWNUM_TABLE", (rownum.pointer, rows), f"a pointer to {bands} rows with ROW_BYTES")
     src, _ = data_source(finder, filename, rownum.key)
-    load = Memo(partial(_read_rownum, src, start, (rows, row_bytes), build_columns(rownum.block, url), url))
+    load = Memo(partial(_read_rownum, src, start, (rows, row_bytes), build_columns(rownum.block, url, row_bytes), url))
     product.coords["detector_row"] = Variable(
         DerivedArray(("band",), (bands,), np.dtype(np.int64), load),
         {"long_name": "detector row of the band (ROWNUM_TABLE)", "units": "1"},
@@ -258,7 +258,8 @@ def _find_table(
         log.info("%s: %s not found; %s is left out", url, ", ".join(map(str, missing)), obj.key)
         product.attrs.setdefault("missing_sidecars", []).extend(str(m) for m in missing)
         return None
-    columns = build_columns(columns_block, url)
+    row_bytes = obj.block.get("ROW_BYTES")
+    columns = build_columns(columns_block, url, row_bytes if isinstance(row_bytes, int) else None)
     stamped, size = read_stamped(source)
     return stamped, columns, _count_rows(size, obj, url)
 
