@@ -175,7 +175,7 @@ def _tree_bytes(root: Path) -> dict[str, bytes]:
 
 def _without_times(obj: object) -> object:
     if isinstance(obj, dict):
-        return {k: _without_times(v) for k, v in obj.items() if k != "converted"}
+        return {k: _without_times(v) for k, v in obj.items() if k not in ("converted", "run")}  # when, and which run
     if isinstance(obj, list):
         return [_without_times(v) for v in obj]
     return obj

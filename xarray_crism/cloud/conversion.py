@@ -210,10 +210,10 @@ def _check_store_root(store: Store, mode: str) -> None:
     fs, root = store.fs, store.root
     entries = [posixpath.basename(e.rstrip("/")) for e in fs.ls(root, detail=False)] if fs.exists(root) else []
     ours = fs.exists(f"{root}/zarr.json") or all(read_record(store, name) is not None for name in entries)
-    if mode == "w-" and not ours:  # (a killed run leaves finished products and no root document yet)
+    if not ours:  # (a killed run leaves finished products and no root document yet)
         raise StoreExistsError(
             store.url(root), "path", store.url(root), "a new or empty directory, or a Zarr store to add products to",
-            "choose another store (mode='w' replaces products, not foreign files)",
+            "choose another store: the converter never writes into, or deletes from, a directory it did not make",
         )
 
 
