@@ -15,12 +15,13 @@ import xarray as xr
 
 import xarray_crism
 from xarray_crism import LabelSyntaxError, LabelValueError, SidecarNotFoundError
-from xarray_crism.formats.tables import MAX_COLUMNS, build_columns
-from xarray_crism.labels.pds3 import MAX_DEPTH, parse_label
+from xarray_crism.formats.tables import build_columns
+from xarray_crism.labels.pds3 import parse_label
 from xarray_crism.testing.pds4 import write_img_for_pds4
 
 from .conftest import CORPUS, CRISM
 
+MAX_DEPTH, MAX_COLUMNS = 100, 65536  # the documented limits (labels.pds3.MAX_DEPTH, formats.tables.MAX_COLUMNS)
 SW = CRISM / "cdr6" / "cdr6_1_0000000000_sw_l_3"  # 480 ASCII rows of 14 bytes: "  0, 65535.00\r\n"
 
 
