@@ -87,8 +87,11 @@ def to_zarr(
 
     ``store`` is a local path or fsspec URL (``s3://bucket/crism.zarr``; ``storage_options`` for
     it, ``source_storage_options`` for the sources). ``mode="w-"`` (default) never overwrites:
-    products already converted from the same source with the same options are skipped (a killed
-    conversion resumes), anything else at a product's place is an error; ``mode="w"`` replaces.
+    products already converted from the same source with the same options, from source files that
+    have not changed since, are skipped (a killed conversion resumes); a stale product (its source
+    changed) or anything else at a product's place is an error; ``mode="w"`` replaces a product this
+    converter wrote and never deletes other files. One converter writes a product at a time (a lock
+    beside it; :mod:`xarray_crism.cloud.locks`): another run on it at the same time fails.
     ``ddr`` (``"auto"`` or a label), ``sidecar_dirs`` and ``bayer`` are the backend's options.
     ``verify`` compares every shard with the source after writing; ``checksums=False`` skips the
     SHA-256 of the source files (a second read of every byte). Errors of one product do not stop
