@@ -54,7 +54,7 @@ def build_columns(table: Block, label: str, row_bytes: int | None = None) -> lis
     """Columns of a TABLE block (or an FMT file parsed as a block), ITEMS expanded.
 
     With ``row_bytes``, each COLUMN (all its items) must lie inside the row, checked before its
-    items are expanded; a table expands to at most :data:`MAX_COLUMNS` columns in all.
+    items are expanded; a table expands to at most ``MAX_COLUMNS`` columns in all.
     """
     columns: list[Column] = []
     for block in table.blocks("COLUMN"):
