@@ -50,7 +50,10 @@ class ProductLock:
 
 @contextlib.contextmanager
 def hold_product_lock(store: Store, name: str) -> Iterator[ProductLock]:
-    """Hold product ``name``'s lock while the block runs; :class:`~xarray_crism.errors.StoreExistsError` if another run holds it."""
+    """Hold product ``name``'s lock while the block runs.
+
+    Raises :class:`~xarray_crism.errors.StoreExistsError` if another run holds it.
+    """
     lock = _acquire(store, name)
     try:
         yield lock
