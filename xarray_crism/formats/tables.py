@@ -75,6 +75,10 @@ def _expand_column(block: Block, name: str, label: str, row_bytes: int | None) -
     items = block.get("ITEMS")
     multiple = isinstance(items, int) and items > 1
     item_bytes = _positive(block, "ITEM_BYTES", label) if multiple else width
+    if multiple and items > MAX_ITEMS:
+        raise LabelValueError(label, f"{name}: ITEMS", items, f"at most {MAX_ITEMS} items in a column")
+    step = _item_offset(block, item_bytes, label) if multiple else width
+    _check_inside(name, start, (items - 1) * step + item_bytes if multiple else width, row_bytes, label)
     common = {
         "data_type": str(block.get("DATA_TYPE", "")).upper(),
         "unit": _text(block.get("UNIT")),
@@ -82,12 +86,7 @@ def _expand_column(block: Block, name: str, label: str, row_bytes: int | None) -
         "description": _text(block.get("DESCRIPTION")),
     }
     if not multiple:
-        _check_inside(name, start, width, row_bytes, label)
         return [Column(name, start=start, width=width, **common)]  # type: ignore[arg-type]
-    if items > MAX_ITEMS:
-        raise LabelValueError(label, f"{name}: ITEMS", items, f"at most {MAX_ITEMS} items in a column")
-    step = _item_offset(block, item_bytes, label)
-    _check_inside(name, start, (items - 1) * step + item_bytes, row_bytes, label)
     return [
         Column(f"{name}_{i + 1}", start=start + i * step, width=item_bytes, **common)  # type: ignore[arg-type]
         for i in range(items)
@@ -219,7 +218,7 @@ def _bit_mask(block: Block, width: int, label: str) -> int | None:
     mask = block.get("BIT_MASK")
     if not isinstance(mask, int):
         return None
-    if not 0 <= mask < 2 ** (8 * width):
+    if mask < 0 or mask.bit_length() > 8 * width:  # (not 2 ** (8 * width): BYTES may be huge)
         raise LabelValueError(label, "BIT_MASK", mask, f"a mask of at most {8 * width} bits (BYTES = {width})")
     return mask
 
