@@ -121,7 +121,7 @@ def test_existing_targets_are_never_overwritten_silently(tmp_path: Path) -> None
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
     report = to_zarr(TRDRS[0], foreign)
-    assert not report.ok and "mode='w-' never overwrites" in report.results[0].error
+    assert not report.ok and "never deletes files it did not write" in report.results[0].error
     assert (foreign / "notes.txt").read_text() == "mine"
     store = tmp_path / "out.zarr"
     assert to_zarr(TRDRS[0], store).count("converted") == 1
