@@ -1,4 +1,4 @@
-"""Fuzzing harness: corpus-seeded byte mutations, a time bound, an allocation bound, kept failures.
+"""Fuzzing harness: corpus-seeded byte mutations, time bounds, an allocation bound, kept failures.
 
 Each target takes the bytes of one (mutated) file and either succeeds or raises a
 :class:`~xarray_crism.errors.CrismError`; anything else fails the test. Every input that fails is
@@ -33,9 +33,16 @@ from xarray_crism.errors import CrismError
 REGRESSIONS = Path(__file__).with_name("fuzz_regressions")
 QUICK_EXAMPLES = 120
 EXAMPLES = int(os.environ.get("XARRAY_CRISM_FUZZ_EXAMPLES", QUICK_EXAMPLES))
-#: Wall-clock bound per input, and the bound on memory allocated while handling it.
-SECONDS_PER_INPUT = float(os.environ.get("XARRAY_CRISM_FUZZ_SECONDS", 10))
+#: Bound per input on the CPU time (user + system) of this process: CPU time, not wall-clock time,
+#: so that other jobs on a shared machine cannot make an input look slow; an input blocked without
+#: using the CPU is caught by the wall-clock bound :data:`WALL_SECONDS_PER_INPUT`.
+SECONDS_PER_INPUT = float(os.environ.get("XARRAY_CRISM_FUZZ_SECONDS", 2))
+WALL_SECONDS_PER_INPUT = float(os.environ.get("XARRAY_CRISM_FUZZ_WALL_SECONDS", 30))
+#: Bound on the memory allocated (peak, ``tracemalloc``: Python objects and NumPy arrays) for one input.
 MAX_ALLOCATED = 64 * 1024 * 1024
+#: The outcome counts are written to the report every this many inputs (a campaign stopped early
+#: still reports what it ran).
+REPORT_EVERY = 250
 
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES == QUICK_EXAMPLES,
@@ -44,6 +51,8 @@ FUZZ_SETTINGS = settings(
 
 #: Inputs tried and how they ended, per target ("ok" or the error class), for the guarantees page.
 OUTCOMES: dict[str, Counter[str]] = {}
+#: The largest CPU seconds, wall-clock seconds and peak bytes allocated by one input, per target.
+MAXIMA: dict[str, dict[str, float]] = {}
 
 #: Tokens spliced into labels: ODL and XML syntax, hostile values, odd encodings.
 TOKENS = [
@@ -70,7 +79,7 @@ _VALUE = re.compile(rb"(=|>)[ \t]*")
 
 
 class FuzzTimeout(Exception):
-    """An input took longer than :data:`SECONDS_PER_INPUT`."""
+    """An input took longer than :data:`SECONDS_PER_INPUT` (CPU) or :data:`WALL_SECONDS_PER_INPUT` (wall clock)."""
 
 
 @st.composite
@@ -114,21 +123,27 @@ def _ascii(number: int) -> bytes:
 
 def check_input(target: str, filename: str, data: bytes, call: Callable[[], object]) -> None:
     """Run ``call`` on one input within the time and memory bounds; keep the input if it fails."""
+    usage: dict[str, float] = {}
     try:
-        with _bounded():
+        with _bounded(usage):
             call()
     except CrismError as err:
-        _count(target, type(err).__name__)
+        _count(target, type(err).__name__, usage)
     except Exception as err:  # (not KeyboardInterrupt: stopping a campaign is not a failure)
-        _count(target, "FAILED")
+        _count(target, "FAILED", usage)
         _keep_smallest(target, filename, data, err)
         raise AssertionError(f"{target}: {type(err).__name__}: {err} (input kept in {REGRESSIONS / target})") from err
     else:
-        _count(target, "ok")
+        _count(target, "ok", usage)
 
 
-def _count(target: str, outcome: str) -> None:
+def _count(target: str, outcome: str, usage: dict[str, float]) -> None:
     OUTCOMES.setdefault(target, Counter())[outcome] += 1
+    maxima = MAXIMA.setdefault(target, {})
+    for key, value in usage.items():
+        maxima[key] = max(maxima.get(key, 0.0), value)
+    if sum(OUTCOMES[target].values()) % REPORT_EVERY == 0:
+        write_report(os.environ.get("XARRAY_CRISM_FUZZ_REPORT"))
 
 
 #: The smallest failing input per (target, error type, innermost frame): hypothesis tries many
@@ -165,13 +180,18 @@ def regression_cases() -> Iterator[tuple[str, str, Path]]:
 
 
 @contextmanager
-def _bounded() -> Iterator[None]:
-    """Fail an input that runs longer than SECONDS_PER_INPUT or allocates more than MAX_ALLOCATED."""
+def _bounded(usage: dict[str, float]) -> Iterator[None]:
+    """Fail an input that runs longer than the time bounds or allocates more than MAX_ALLOCATED;
+    ``usage`` gets its CPU seconds, wall-clock seconds and peak bytes allocated."""
     def expire(signum: int, frame: FrameType | None) -> None:
-        raise FuzzTimeout(f"more than {SECONDS_PER_INPUT} s")
+        clock = "CPU" if signum == signal.SIGPROF else "wall-clock"
+        bound = SECONDS_PER_INPUT if signum == signal.SIGPROF else WALL_SECONDS_PER_INPUT
+        raise FuzzTimeout(f"more than {bound} s of {clock} time")
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, SECONDS_PER_INPUT)
+    previous = {sig: signal.signal(sig, expire) for sig in (signal.SIGPROF, signal.SIGALRM)}
+    signal.setitimer(signal.ITIMER_PROF, SECONDS_PER_INPUT)
+    signal.setitimer(signal.ITIMER_REAL, WALL_SECONDS_PER_INPUT)
+    cpu, wall = time.process_time(), time.perf_counter()
     tracemalloc.start()
     try:
         yield
@@ -179,13 +199,19 @@ def _bounded() -> Iterator[None]:
         if peak > MAX_ALLOCATED:
             raise MemoryError(f"{peak} bytes allocated for one input (bound {MAX_ALLOCATED})")
     finally:
+        usage.update(cpu_seconds=time.process_time() - cpu, wall_seconds=time.perf_counter() - wall,
+                     peak_bytes=float(tracemalloc.get_traced_memory()[1]))
         tracemalloc.stop()
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def write_report(path: str | None) -> None:
     """Write the outcome counts as JSON to ``path`` (used by ``tools/fuzz.py``)."""
     if path:
-        report = {"examples_per_target": EXAMPLES, "time": time.strftime("%Y-%m-%d %H:%M"), "targets": OUTCOMES}
+        report = {"examples_per_target": EXAMPLES, "time": time.strftime("%Y-%m-%d %H:%M:%S"), "targets": OUTCOMES,
+                  "maxima": MAXIMA, "bounds": {"cpu_seconds": SECONDS_PER_INPUT, "wall_seconds": WALL_SECONDS_PER_INPUT,
+                                               "peak_bytes": MAX_ALLOCATED}}
         Path(path).write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")

@@ -38,14 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import QueryError
+from ..errors import LabelValueError, QueryError
 from ..formats.products import ProductId, parse_product_id
 from .volumes import Volume
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CatalogEntry", "Query", "build_entries", "build_query", "select_rows"]
+__all__ = ["CatalogEntry", "Query", "build_entries", "build_query", "check_entry_product", "select_rows"]
 
 _CORNERS = ("UPPER_LEFT", "UPPER_RIGHT", "LOWER_LEFT", "LOWER_RIGHT", "CENTER")
 _ENTRY_COLUMNS = {
@@ -205,6 +205,20 @@ def build_entries(
         meta = {**_metadata(row), "sidecars": {"ddr": ddr_url, "wavelength_dirs": list(dirs)}}
         entries.append(CatalogEntry(name, volume.product_url(str(row["FILE_SPECIFICATION_NAME"])), ddr_url, dirs, meta))
     return entries
+
+
+def check_entry_product(name: str, product_id: object, url: str) -> None:
+    """Refuse a product whose label's ``PRODUCT_ID`` is not the catalog entry's (``name``) that opened it.
+
+    An index row whose ``FILE_SPECIFICATION_NAME`` points at another product's file would otherwise
+    give that product's values under this entry's name.
+    """
+    found = str(product_id).strip().upper()
+    if found != name.strip().upper():
+        raise LabelValueError(
+            url, "PRODUCT_ID", found, f"{name.strip().upper()}, the product the catalog entry names",
+            "the index row's FILE_SPECIFICATION_NAME points at another product's label: check the index",
+        )
 
 
 def _ddr_urls(volume: Volume) -> dict[str, str]:

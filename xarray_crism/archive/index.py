@@ -74,7 +74,7 @@ def read_index_table(source: Source) -> tuple[Source, list[Column], tuple[int, i
     table = SidecarFinder(source).require(pointer.filename, source.url, obj.key, local=True)
     row_bytes = _row_bytes(obj.block, label, source.url)
     rows = build_row_count(obj.block, label.get("FILE_RECORDS"), read_size(table), row_bytes, source.url)
-    return table, build_columns(obj.block, source.url), (rows, row_bytes)
+    return table, build_columns(obj.block, source.url, row_bytes), (rows, row_bytes)
 
 
 def _row_bytes(table: Block, label: Block, url: str) -> int:

@@ -22,7 +22,8 @@ from intake.readers.datatypes import FileData
 from intake.readers.entry import Catalog
 from intake.readers.readers import BaseReader
 
-from .catalog import CatalogEntry, build_entries, build_query, select_rows
+from ..errors import CrismError, SidecarNotFoundError
+from .catalog import CatalogEntry, build_entries, build_query, check_entry_product, select_rows
 from .volumes import Volume, read_volume
 
 __all__ = ["CrismCatalog", "CrismDatasetReader", "CrismProduct", "CrismVolume", "CrismVolumeReader", "open_catalog"]
@@ -50,9 +51,24 @@ class CrismDatasetReader(BaseReader):
     output_instance = "xarray:Dataset"
 
     def _read(self, data: CrismProduct, **kwargs: Any) -> Any:
+        """The Dataset; checks that its label is the entry's product (``metadata["product_id"]``)."""
         import xarray as xr
 
-        return xr.open_dataset(data.url, engine="crism", storage_options=data.storage_options, **kwargs)
+        try:
+            ds = xr.open_dataset(data.url, engine="crism", storage_options=data.storage_options, **kwargs)
+        except FileNotFoundError as err:
+            raise SidecarNotFoundError(
+                data.url, "FILE_SPECIFICATION_NAME", data.url, "the product's label at the path its index row gives",
+                "the volume does not hold this product (or its files are cased otherwise: pass path_case=)",
+            ) from err
+        expected = (data.metadata or {}).get("product_id")
+        try:
+            if expected is not None:
+                check_entry_product(str(expected), ds.attrs.get("product_id"), data.url)
+        except CrismError:
+            ds.close()
+            raise
+        return ds
 
     def __repr__(self) -> str:
         data = self.kwargs.get("data")
@@ -152,7 +168,7 @@ def build_catalog(
     """
     cat = CrismCatalog(metadata=metadata)
     for entry in entries:
-        data = CrismProduct(entry.url, storage_options=storage_options, metadata=entry.metadata)
+        data = CrismProduct(entry.url, storage_options=storage_options, metadata={**entry.metadata, "product_id": entry.name})
         kwargs: dict[str, Any] = {}
         if join and entry.ddr is not None:
             kwargs["ddr"] = entry.ddr

@@ -32,12 +32,16 @@ from ..io.sources import Source, check_relative_path, open_source, read_exists, 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PATH_CASES", "Volume", "build_label_path", "find_index_labels", "read_volume"]
+__all__ = ["PATH_CASES", "Volume", "build_label_path", "check_index_columns", "find_index_labels", "read_volume"]
 
 #: How a volume's files are named relative to its index: as written, lower case, upper case.
 PATH_CASES = ("as-is", "lower", "upper")
 _MONTHLY_INDEX = re.compile(r"(?!.*BRINDEX).+_INDEX\.LBL")
 _PROBES = 3
+#: The index columns every catalog entry is built from (SIS Table 3-17).
+_REQUIRED_COLUMNS = ("PRODUCT_ID", "FILE_SPECIFICATION_NAME")
+#: Index columns that must hold numbers (footprints and bounding-box filters compare them).
+_COORDINATE_SUFFIXES = ("_LATITUDE", "_LONGITUDE")
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +70,7 @@ def read_volume(
     index, root, detached = _read_any_index(source, storage_options)
     if detached:
         index = select_volume_rows(index, root)
+    check_index_columns(index, str(index.attrs.get("label", source.url)))
     check_index_paths(index, str(index.attrs.get("label", source.url)))
     index.attrs["volume_root"] = root.url
     volume = Volume(root, index, path_case, detached)
@@ -81,6 +86,18 @@ def check_index_paths(index: pd.DataFrame, label: str) -> None:
     bad = specs[specs.str.contains(r"(?:^|/)\s*(?:\.\.?|~[^/]*)\s*(?:/|$)|[:\\\x00]|%[0-9A-Fa-f]{2}", regex=True)]
     for spec in bad.unique():  # a quick filter above, the one rule of check_relative_path here
         check_relative_path(build_label_path(spec, "as-is", detached=False), label, "FILE_SPECIFICATION_NAME")
+
+
+def check_index_columns(index: pd.DataFrame, label: str) -> None:
+    """Refuse an index without the columns a catalog needs, or with coordinates that are not numbers."""
+    from pandas.api.types import is_numeric_dtype
+
+    missing = [c for c in _REQUIRED_COLUMNS if c not in index]
+    if missing:
+        raise LabelValueError(label, "COLUMN NAME", missing, f"an index table with columns {', '.join(_REQUIRED_COLUMNS)}")
+    for column in index.columns:
+        if str(column).endswith(_COORDINATE_SUFFIXES) and not is_numeric_dtype(index[column]):
+            raise LabelValueError(label, f"{column} DATA_TYPE", str(index[column].dtype), "ASCII_REAL (degrees)")
 
 
 def select_volume_rows(index: pd.DataFrame, root: Source) -> pd.DataFrame:

@@ -138,8 +138,11 @@ def to_zarr(
 
     ``store`` is a local path or fsspec URL (``s3://bucket/crism.zarr``; ``storage_options`` for
     it, ``source_storage_options`` for the sources). ``mode="w-"`` (default) never overwrites:
-    products already converted from the same source with the same options are skipped (a killed
-    conversion resumes), anything else at a product's place is an error; ``mode="w"`` replaces.
+    products already converted from the same source with the same options, from source files that
+    have not changed since, are skipped (a killed conversion resumes); a stale product (its source
+    changed) or anything else at a product's place is an error; ``mode="w"`` replaces a product this
+    converter wrote and never deletes other files. One converter writes a product at a time (a lock
+    beside it; :mod:`xarray_crism.cloud.locks`): another run on it at the same time fails.
     ``ddr`` (``"auto"`` or a label), ``sidecar_dirs`` and ``bayer`` are the backend's options.
     ``verify`` compares every shard with the source after writing; ``checksums=False`` skips the
     SHA-256 of the source files (a second read of every byte). ``chunks`` names the chunk layout
@@ -256,7 +259,7 @@ def build_reader_job(name: str, reader: Any) -> Job:
     data = reader.kwargs["data"]
     return Job(
         name, data.url, ddr=reader.kwargs.get("ddr"), sidecar_dirs=tuple(reader.kwargs.get("sidecar_dirs") or ()),
-        storage_options=data.storage_options or None,
+        storage_options=data.storage_options or None, product_id=name,
     )
 
 
@@ -319,10 +322,10 @@ def _check_store_root(store: Store, mode: str) -> None:
     fs, root = store.fs, store.root
     entries = [posixpath.basename(e.rstrip("/")) for e in fs.ls(root, detail=False)] if fs.exists(root) else []
     ours = fs.exists(f"{root}/zarr.json") or all(read_record(store, name) is not None for name in entries)
-    if mode == "w-" and not ours:  # (a killed run leaves finished products and no root document yet)
+    if not ours:  # (a killed run leaves finished products and no root document yet)
         raise StoreExistsError(
             store.url(root), "path", store.url(root), "a new or empty directory, or a Zarr store to add products to",
-            "choose another store (mode='w' replaces products, not foreign files)",
+            "choose another store: the converter never writes into, or deletes from, a directory it did not make",
         )
 
 

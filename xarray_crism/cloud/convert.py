@@ -24,6 +24,7 @@ import xarray as xr
 import zarr
 from zarr.codecs import BloscCodec
 
+from ..archive.catalog import check_entry_product
 from ..errors import CrismError, StoreExistsError
 from ..formats.conventions import build_masked_constants
 from ..io.sources import Source
@@ -33,8 +34,9 @@ from ..model.product_sets import find_product_set
 from ..model.read import read_product
 from ..version import __version__
 from ..xr.dataset import build_dataset
-from .provenance import build_record, find_source_files, read_file_facts
-from .stores import RECORD_KEY, Store, build_zarr_store, publish, read_record, remove
+from .locks import ProductLock, check_own_partial, hold_product_lock
+from .provenance import build_record, find_changed_files, find_source_files, read_file_facts
+from .stores import RECORD_KEY, Store, build_zarr_store, find_foreign_files, publish, read_record, remove
 from .zarr_layout import COMPRESSOR, DEFAULT_LAYOUT, build_chunking
 
 __all__ = [
@@ -55,6 +57,8 @@ class Job:
     bayer: str = "raw"
     product_set: bool = False
     chunks: str = DEFAULT_LAYOUT
+    #: The PRODUCT_ID the label must have (a catalog entry's name); None: any.
+    product_id: str | None = None
     #: A Dataset to write as it is held (``url`` is then its ``encoding["source"]``, or ""); see :data:`DATASET_NOTE`.
     dataset: xr.Dataset | None = field(default=None, hash=False, compare=False, repr=False)
 
@@ -118,9 +122,18 @@ def describe_error(err: BaseException) -> str:
 def _convert(
     job: Job, store: Store, *, mode: str, checksums: bool, verify: bool, scheduler: str | None,
 ) -> tuple[str, list[str]]:
-    if not _prepare_target(job, store, mode):
-        return "skipped", verify_job(read_job_groups(job), store, store.final(job.name)) if verify else []
+    with hold_product_lock(store, job.name) as lock:  # one converter per product at a time
+        if not _prepare_target(job, store, mode, checksums):
+            return "skipped", verify_job(read_job_groups(job), store, store.final(job.name)) if verify else []
+        return _write_and_publish(job, store, lock, checksums=checksums, verify=verify, scheduler=scheduler)
+
+
+def _write_and_publish(
+    job: Job, store: Store, lock: ProductLock, *, checksums: bool, verify: bool, scheduler: str | None,
+) -> tuple[str, list[str]]:
+    """Write the product into its partial path, verify it (``verify``), check the partial is this run's, publish."""
     groups, record = _read_dataset_job(job) if job.dataset is not None else _read_product_job(job, checksums)
+    record = {**record, "run": lock.token}
     written = {**groups, "": groups[""].assign_attrs({RECORD_KEY: record})}
     target = store.url(store.partial(job.name))
     with quiet_zarr():
@@ -132,6 +145,7 @@ def _convert(
     if differences:
         remove(store, store.partial(job.name))
         return "failed", differences
+    check_own_partial(store, job.name, lock)
     publish(store, job.name)
     return "converted", []
 
@@ -139,6 +153,8 @@ def _convert(
 def _read_product_job(job: Job, checksums: bool) -> tuple[dict[str, xr.Dataset], dict[str, Any]]:
     """The groups to write and the record, from the product's files."""
     product = read_job_product(job)  # opened once: written, checksummed and verified from the same model
+    if job.product_id is not None:
+        check_entry_product(job.product_id, product.product_id.product_id, job.url)
     groups = read_job_groups(job, product)
     facts = read_file_facts(_job_sources(job, product), checksums=checksums)
     return groups, build_record(job.url, job.options, facts, __version__)
@@ -171,8 +187,9 @@ def check_mode(mode: str, store: Store) -> None:
         raise CrismError(store.url(store.root), "mode", mode, "'w-' (never overwrite; resume) or 'w' (replace)")
 
 
-def _prepare_target(job: Job, store: Store, mode: str) -> bool:
-    """False if ``job`` is already done; clears what a killed run left; refuses to overwrite (``w-``)."""
+def _prepare_target(job: Job, store: Store, mode: str, checksums: bool) -> bool:
+    """False if ``job`` is already done; clears what a killed run left; refuses to overwrite (``w-``),
+    to replace a product whose source changed (``w-``: stale) and to delete files it did not write."""
     final, partial = store.final(job.name), store.partial(job.name)
     record = read_record(store, job.name)
     if mode == "w-" and record is not None and job.dataset is not None:
@@ -181,23 +198,44 @@ def _prepare_target(job: Job, store: Store, mode: str) -> bool:
             "already done: its values may have changed)", "Pass mode='w' to replace it, or choose another store",
         )
     if mode == "w-" and record is not None:
-        if record.get("source") == job.url and record.get("options") == job.options:
-            remove(store, partial)  # left by a run killed after publishing, before cleaning up
-            return False
-        raise StoreExistsError(
-            store.url(final), "source", record.get("source"), f"a conversion of {job.url} with options {job.options}",
-            "Pass mode='w' to replace it, or choose another store",
-        )
+        _check_done(job, store, record, checksums)
+        remove(store, partial)  # left by a run killed after publishing, before cleaning up
+        return False
     killed_while_publishing = record is None and store.fs.exists(partial)
-    if mode == "w-" and _has_content(store, final, job.name) and not killed_while_publishing:
-        raise StoreExistsError(
-            store.url(final), "path", store.url(final), "nothing there (mode='w-' never overwrites)",
-            "Pass mode='w' to replace it, or choose another store",
-        )
-    remove(store, partial)
+    if record is None and _has_content(store, final, job.name):
+        foreign = find_foreign_files(store, final, partial if killed_while_publishing else None)
+        if foreign or not killed_while_publishing:
+            raise StoreExistsError(
+                store.url(final), "path", foreign[:5] or store.url(final), "nothing there, or a product this converter wrote",
+                "choose another store: the converter never deletes files it did not write",
+            )
+    if mode == "w" and record is not None:
+        foreign = find_foreign_files(store, final)
+        if foreign:
+            raise StoreExistsError(
+                store.url(final), "path", foreign[:5], "only the files of the Zarr product this converter wrote",
+                "move these files away, or choose another store: the converter never deletes files it did not write",
+            )
+    remove(store, partial)  # held by this run's lock: a killed run's
     if mode == "w" or killed_while_publishing:
         remove(store, final)
     return True
+
+
+def _check_done(job: Job, store: Store, record: dict[str, Any], checksums: bool) -> None:
+    """A finished product of the same source and options whose source files are unchanged is done."""
+    final = store.url(store.final(job.name))
+    if record.get("source") != job.url or record.get("options") != job.options:
+        raise StoreExistsError(
+            final, "source", record.get("source"), f"a conversion of {job.url} with options {job.options}",
+            "pass mode='w' (CLI: --overwrite) to replace it, or choose another store",
+        )
+    changed = find_changed_files(record, job.storage_options, checksums=checksums)
+    if changed:
+        raise StoreExistsError(
+            final, "source files", changed[:5], "the files it was converted from, unchanged (stale product)",
+            "the source changed after this product was converted: pass mode='w' (CLI: --overwrite) to convert it again",
+        )
 
 
 def _has_content(store: Store, final: str, name: str) -> bool:

@@ -2,7 +2,7 @@
 
 The record written with every converted product (``attrs["xarray_crism"]``) is built here:
 the package version, the time, the source URL and the options it was opened with, and for each
-file read (the label, every data file, a joined DDR's data file) its URL, size and, unless
+file read (the label, every data file, a joined DDR's data file) its URL, size, modification time and, unless
 ``checksums=False``, its SHA-256 (one sequential read of the file in 8 MiB blocks; a second read
 of every byte, which is cheap on local disks and doubles the transfer of remote sources).
 """
@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from ..io.sources import Source, read_size
+from fsspec.implementations.local import LocalFileSystem
+
+from ..io.sources import Source, open_source, read_size
 from ..model.product import Product
 
-__all__ = ["build_record", "find_source_files", "read_file_facts"]
+__all__ = ["build_record", "find_changed_files", "find_source_files", "read_file_facts", "read_modified"]
 
 _BLOCK = 8 * 2**20
 
@@ -48,11 +51,40 @@ def read_file_facts(sources: list[Source], *, checksums: bool = True) -> list[di
     """URL, size and (``checksums``) SHA-256 of each file."""
     facts = []
     for source in sources:
-        fact: dict[str, Any] = {"url": source.url, "size": read_size(source)}
+        fact: dict[str, Any] = {"url": source.url, "size": read_size(source), "modified": read_modified(source)}
         if checksums:
             fact["sha256"] = _sha256(source)
         facts.append(fact)
     return facts
+
+
+def read_modified(source: Source) -> str | None:
+    """The file's modification time as text (local: ns; object stores: ``LastModified``), or None if unknown."""
+    if isinstance(source.fs, LocalFileSystem):
+        return str(os.stat(source.path).st_mtime_ns)
+    info = source.fs.info(source.path)
+    value = info.get("LastModified", info.get("mtime", info.get("last_modified")))
+    return None if value is None else str(value)
+
+
+def find_changed_files(record: dict[str, Any], storage_options: dict[str, Any] | None, *, checksums: bool) -> list[str]:
+    """The recorded source files that changed since the conversion: size and modification time, and
+    (``checksums``) the SHA-256 when the record has one; each as ``"<url>: <what changed>"``."""
+    changed = []
+    for fact in record.get("files", []):
+        source = open_source(str(fact.get("url")), storage_options)
+        try:
+            found = {"size": read_size(source), "modified": read_modified(source)}
+            if checksums and "sha256" in fact:
+                found["sha256"] = _sha256(source)
+        except FileNotFoundError:
+            changed.append(f"{fact.get('url')}: missing")
+            continue
+        differ = [key for key in ("size", "modified", "sha256") if key in found and key in fact and fact[key] != found[key]]
+        if differ == ["modified"] and "sha256" in found:  # touched, same bytes
+            continue
+        changed += [f"{source.url}: {key} {fact[key]} -> {found[key]}" for key in differ]
+    return changed
 
 
 def _sha256(source: Source) -> str:

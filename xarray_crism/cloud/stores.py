@@ -28,7 +28,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import CrismError
 
-__all__ = ["RECORD_KEY", "Store", "build_zarr_store", "open_store", "publish", "read_record", "remove"]
+__all__ = ["RECORD_KEY", "Store", "build_zarr_store", "find_foreign_files", "open_store", "publish", "read_record", "remove"]
 
 #: The group attribute holding a product's conversion record (provenance); written last.
 RECORD_KEY = "xarray_crism"
@@ -92,6 +92,25 @@ def read_record(store: Store, name: str) -> dict[str, Any] | None:
         return None
     record = document.get("attributes", {}).get(RECORD_KEY) if isinstance(document, dict) else None
     return record if isinstance(record, dict) else None
+
+
+def find_foreign_files(store: Store, path: str, reference: str | None = None) -> list[str]:
+    """Files under ``path`` (relative paths) that this converter did not write there.
+
+    Without ``reference``, the converter's files are those of Zarr's layout: ``zarr.json``
+    documents and chunks under an array's ``c/``. With ``reference`` (the partial product a killed
+    publish was copying), they are the files that ``reference`` also holds.
+    """
+    files = [f.rstrip("/")[len(path.rstrip("/")) + 1:] for f in store.fs.find(path)] if store.fs.isdir(path) else [""]
+    if reference is None:
+        return sorted(f for f in files if not _is_zarr_file(f))
+    copied = {f.rstrip("/")[len(reference.rstrip("/")) + 1:] for f in store.fs.find(reference)}
+    return sorted(f for f in files if f not in copied)
+
+
+def _is_zarr_file(relative: str) -> bool:
+    parts = relative.split("/")
+    return parts[-1] == "zarr.json" or "c" in parts[:-1]
 
 
 def remove(store: Store, path: str) -> None:

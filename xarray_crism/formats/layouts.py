@@ -19,7 +19,10 @@ from ..io.sources import check_plain_name
 from ..labels.pds3 import Block, Pointer, Quantity, parse_pointer
 from ..labels.pds4 import Pds4Array
 
-__all__ = ["CANONICAL_DIMS", "ArrayLayout", "build_array_layout", "build_dtype", "build_image_layout", "build_pds4_layout"]
+__all__ = [
+    "CANONICAL_DIMS", "ArrayLayout", "build_array_layout", "build_dtype", "build_image_layout", "build_pds4_layout",
+    "strip_size_units",
+]
 
 #: Dims of an image as readers return it, whatever its storage order.
 CANONICAL_DIMS = ("band", "line", "sample")
@@ -201,10 +204,23 @@ def resolve_pointer(value: object, record_bytes: object, label: str, key: str) -
     return check_plain_name(pointer.filename, label, key), offset
 
 
+#: Units a size keyword may carry, by the end of its name; a size in any other unit (``7 <KB>``)
+#: is refused rather than converted: PDS3 sizes are counted in bytes or bits, never scaled.
+SIZE_UNITS = {"BYTES": ("BYTE", "BYTES"), "BYTE": ("BYTE", "BYTES"), "BITS": ("BIT", "BITS")}
+
+
+def strip_size_units(value: object, keyword: str, label: str) -> object:
+    """A size keyword's value without its unit, refusing a unit other than the keyword's own."""
+    if not isinstance(value, Quantity):
+        return value
+    allowed = SIZE_UNITS.get(keyword.rpartition("_")[2])
+    if allowed is not None and value.units.strip().upper() not in allowed:
+        raise LabelValueError(label, keyword, f"{value.value} <{value.units}>", f"a count in <{allowed[-1]}> (or no unit)")
+    return value.value
+
+
 def _count(block: Block, keyword: str, label: str, default: int | None = None) -> int:
-    value = block.get(keyword, default)
-    if isinstance(value, Quantity):
-        value = value.value
+    value = strip_size_units(block.get(keyword, default), keyword, label)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise LabelValueError(label, keyword, value, "a non-negative integer")
     return value

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import LabelValueError
-from ..labels.pds3 import Block, Quantity
+from ..labels.pds3 import Block
 from .ascii_fields import convert_ascii
-from .layouts import build_dtype
+from .layouts import build_dtype, strip_size_units
 
 __all__ = [
     "Column",
@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 MAX_ITEMS = 65536  # items of one COLUMN: a bound on the columns a label can make the reader build
+MAX_COLUMNS = 65536  # columns of one table, items expanded: the bound over all its COLUMN objects
 _BLOCK_ROWS = 2048  # rows of records copied at a time by extract_fields: a block stays in cache
 
 
@@ -49,35 +50,52 @@ class Column:
     description: str | None = None
 
 
-def build_columns(table: Block, label: str) -> list[Column]:
-    """Columns of a TABLE block (or an FMT file parsed as a block), ITEMS expanded."""
+def build_columns(table: Block, label: str, row_bytes: int | None = None) -> list[Column]:
+    """Columns of a TABLE block (or an FMT file parsed as a block), ITEMS expanded.
+
+    With ``row_bytes``, each COLUMN (all its items) must lie inside the row, checked before its
+    items are expanded; a table expands to at most ``MAX_COLUMNS`` columns in all.
+    """
     columns: list[Column] = []
     for block in table.blocks("COLUMN"):
         name = str(block.get("NAME", f"COLUMN_{len(columns) + 1}"))
-        start = _positive(block, "START_BYTE", label) - 1
-        width = _positive(block, "BYTES", label)
-        items = block.get("ITEMS")
-        multiple = isinstance(items, int) and items > 1
-        item_bytes = _positive(block, "ITEM_BYTES", label) if multiple else width
-        common = {
-            "data_type": str(block.get("DATA_TYPE", "")).upper(),
-            "unit": _text(block.get("UNIT")),
-            "bit_mask": _bit_mask(block, item_bytes, label),
-            "description": _text(block.get("DESCRIPTION")),
-        }
-        if multiple:
-            if items > MAX_ITEMS:
-                raise LabelValueError(label, f"{name}: ITEMS", items, f"at most {MAX_ITEMS} items in a column")
-            step = _item_offset(block, item_bytes, label)
-            columns += [
-                Column(f"{name}_{i + 1}", start=start + i * step, width=item_bytes, **common)  # type: ignore[arg-type]
-                for i in range(items)
-            ]
-        else:
-            columns.append(Column(name, start=start, width=width, **common))  # type: ignore[arg-type]
+        columns += _expand_column(block, name, label, row_bytes)
+        if len(columns) > MAX_COLUMNS:
+            expected = f"at most {MAX_COLUMNS} columns in a table, items counted"
+            raise LabelValueError(label, f"{name}: ITEMS", len(columns), expected)
     if not columns:
         raise LabelValueError(label, f"OBJECT = {table.name or 'TABLE'}", None, "COLUMN objects")
     return columns
+
+
+def _expand_column(block: Block, name: str, label: str, row_bytes: int | None) -> list[Column]:
+    """One COLUMN object as columns (one per item), checked against the row first."""
+    start = _positive(block, "START_BYTE", label) - 1
+    width = _positive(block, "BYTES", label)
+    items = block.get("ITEMS")
+    multiple = isinstance(items, int) and items > 1
+    item_bytes = _positive(block, "ITEM_BYTES", label) if multiple else width
+    if multiple and items > MAX_ITEMS:
+        raise LabelValueError(label, f"{name}: ITEMS", items, f"at most {MAX_ITEMS} items in a column")
+    step = _item_offset(block, item_bytes, label) if multiple else width
+    _check_inside(name, start, (items - 1) * step + item_bytes if multiple else width, row_bytes, label)
+    common = {
+        "data_type": str(block.get("DATA_TYPE", "")).upper(),
+        "unit": _text(block.get("UNIT")),
+        "bit_mask": _bit_mask(block, item_bytes, label),
+        "description": _text(block.get("DESCRIPTION")),
+    }
+    if not multiple:
+        return [Column(name, start=start, width=width, **common)]  # type: ignore[arg-type]
+    return [
+        Column(f"{name}_{i + 1}", start=start + i * step, width=item_bytes, **common)  # type: ignore[arg-type]
+        for i in range(items)
+    ]
+
+
+def _check_inside(name: str, start: int, span: int, row_bytes: int | None, label: str) -> None:
+    if row_bytes is not None and start + span > row_bytes:
+        raise LabelValueError(label, f"{name} START_BYTE", start + 1, f"a column ({span} bytes) inside {row_bytes}-byte rows")
 
 
 def build_row_count(table: Block, file_records: object, file_size: int, row_bytes: int, label: str) -> int:
@@ -105,7 +123,23 @@ def build_row_count(table: Block, file_records: object, file_size: int, row_byte
 def parse_ascii_table(data: bytes, row_bytes: int, rows: int, columns: list[Column], label: str) -> dict[str, np.ndarray]:
     """Fixed-length ASCII records to arrays: ints, floats (NaN for N/A) or stripped strings."""
     fields = extract_fields(data, row_bytes, rows, columns, label)
-    return {col.name: convert_ascii(field, col.data_type) for col, field in zip(columns, fields, strict=True)}
+    return {col.name: _checked_ascii(field, col, label) for col, field in zip(columns, fields, strict=True)}
+
+
+_NUMERIC = ("ASCII_INTEGER", "ASCII_REAL")
+
+
+def _checked_ascii(field: np.ndarray, col: Column, label: str) -> np.ndarray:
+    """One column converted; a numeric column with a field that is not a number is refused, naming its row."""
+    values = convert_ascii(field, col.data_type)
+    if col.data_type in _NUMERIC and values.dtype.kind == "U":
+        row = next(i for i, text in enumerate(values.tolist()) if text not in ("N/A", "NULL", "UNK", "") and not is_number(text))
+        where = f"{col.data_type}, bytes {col.start + 1}-{col.start + col.width}"
+        raise LabelValueError(
+            label, f"{col.name} (row {row + 1})", str(values[row]), f"a number or N/A ({where})",
+            "check the table's bytes, or START_BYTE and BYTES against its delimiters",
+        )
+    return values
 
 
 def extract_fields(data: bytes | np.ndarray, row_bytes: int, rows: int, columns: list[Column], label: str) -> list[np.ndarray]:
@@ -165,9 +199,7 @@ def _binary_type(data_type: str) -> str:
 
 
 def _positive(block: Block, keyword: str, label: str) -> int:
-    value = block.get(keyword)
-    if isinstance(value, Quantity):
-        value = value.value
+    value = strip_size_units(block.get(keyword), keyword, label)
     if not isinstance(value, int) or value < 1:
         raise LabelValueError(label, keyword, value, "a positive integer")
     return value
@@ -186,7 +218,7 @@ def _bit_mask(block: Block, width: int, label: str) -> int | None:
     mask = block.get("BIT_MASK")
     if not isinstance(mask, int):
         return None
-    if not 0 <= mask < 2 ** (8 * width):
+    if mask < 0 or mask.bit_length() > 8 * width:  # (not 2 ** (8 * width): BYTES may be huge)
         raise LabelValueError(label, "BIT_MASK", mask, f"a mask of at most {8 * width} bits (BYTES = {width})")
     return mask
 

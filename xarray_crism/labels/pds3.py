@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, NoReturn
 
@@ -27,6 +28,12 @@ __all__ = ["BasedInteger", "Block", "LabelSet", "Pointer", "Quantity", "parse_la
 
 MAX_LABEL_CHARS = 10 * 1024 * 1024
 MAX_POINTER_START = 2**40  # records or bytes: beyond any file of the archives, and far from int64 overflow
+#: OBJECT/GROUP blocks and ``( )``/``{ }`` collections nested deeper than this are refused.
+MAX_DEPTH = 100
+#: Integers written with more digits than this are refused (Python refuses over 4,300).
+MAX_DIGITS = 300
+#: The radixes of based integers (PDS3 Standards 12.3.2.1 name 2, 8 and 16).
+RADIXES = range(2, 17)
 
 _TOKEN = re.compile(
     r"""
@@ -113,6 +120,8 @@ class Pointer(NamedTuple):
         if self.in_bytes or self.start == 1:
             return self.start - 1
         if isinstance(record_bytes, Quantity):
+            if record_bytes.units.strip().upper() not in ("BYTE", "BYTES"):
+                raise ValueError(f"RECORD_BYTES in <BYTES> (or no unit), not {record_bytes!r}")
             record_bytes = record_bytes.value
         if not isinstance(record_bytes, int) or record_bytes < 1:
             raise ValueError(f"a positive integer RECORD_BYTES for a pointer counted in records, not {record_bytes!r}")
@@ -178,6 +187,7 @@ class _Parser:
         self.filename = filename
         self.tokens = _TOKEN.finditer(text)  # lazy: nothing after END is scanned
         self.lookahead: tuple[str, str] | None = None
+        self.depth = 0
 
     def _scan(self) -> tuple[str, str]:
         for m in self.tokens:
@@ -226,7 +236,8 @@ class _Parser:
                 self.fail(key, equals[1] or "end of text", "'=' after the keyword")
             if key in _AGGREGATES:
                 name = str(self.parse_value(key)).upper()
-                child = self.parse_block(Block(name, key), _AGGREGATES[key])
+                with self.nested(key, name):
+                    child = self.parse_block(Block(name, key), _AGGREGATES[key])
                 block.items.append((key, child))
             else:
                 block.items.append((key, self.parse_value(key)))
@@ -234,7 +245,8 @@ class _Parser:
     def parse_value(self, key: str) -> Any:
         kind, text = self.next()
         if kind == "punct" and text in "({":
-            value: Any = self.parse_collection(key, ")" if text == "(" else "}")
+            with self.nested(key, text):
+                value: Any = self.parse_collection(key, ")" if text == "(" else "}")
             if text == "{":
                 value = LabelSet(value)
         elif kind == "string":
@@ -242,12 +254,27 @@ class _Parser:
         elif kind == "symbol":
             value = text[1:-1]
         elif kind == "word":
-            value = _parse_word(text)
+            value = self.parse_word(key, text)
         else:
             self.fail(key, text or "end of text", "a value")
         if self.peek()[0] == "unit":
             value = Quantity(value, self.next()[1][1:-1].strip())
         return value
+
+    @contextmanager
+    def nested(self, key: str, opener: str) -> Iterator[None]:
+        """Count one level of nesting (a block or a collection) while it is parsed."""
+        if self.depth >= MAX_DEPTH:
+            self.fail(key, opener, f"blocks and lists nested at most {MAX_DEPTH} deep")
+        self.depth += 1
+        yield
+        self.depth -= 1
+
+    def parse_word(self, key: str, text: str) -> Any:
+        try:
+            return _parse_word(text)
+        except ValueError as err:
+            self.fail(key, text[:40], f"a number, a based integer (radix 2 to 16) or a symbol ({err})")
 
     def parse_collection(self, key: str, closer: str) -> list[Any]:
         values: list[Any] = []
@@ -265,14 +292,22 @@ class _Parser:
 
 def _parse_word(word: str) -> Any:
     if _INT.match(word):
-        return int(word)
+        return _parse_int(word, 10)
     if _REAL.match(word):
         return float(word)
     based = _BASED.match(word)
     if based:
         sign, base, digits = based.groups()
-        return BasedInteger(int(sign + digits, int(base)))
+        return BasedInteger(_parse_int(sign + digits, int(base)))
     return word
+
+
+def _parse_int(digits: str, base: int) -> int:
+    if base not in RADIXES:
+        raise ValueError(f"radix {base}")
+    if len(digits) > MAX_DIGITS:
+        raise ValueError(f"{len(digits)} digits, more than {MAX_DIGITS}")
+    return int(digits, base)  # ValueError for a digit outside the radix
 
 
 def parse_label(text: str, filename: str = "<label>") -> Block:

@@ -266,7 +266,7 @@ def _add_band_coordinates(product: Product, finder: SidecarFinder, bands: int) -
             "the image, where the file holds it"
         )
         log.info("%s: %s", url, attrs["table_offset"])
-    load = Memo(partial(_read_rownum, src, moved, (rows, row_bytes), build_columns(rownum.block, url), url))
+    load = Memo(partial(_read_rownum, src, moved, (rows, row_bytes), build_columns(rownum.block, url, row_bytes), url))
     product.coords["detector_row"] = Variable(DerivedArray(("band",), (bands,), np.dtype(np.int64), load), attrs)
 
 
@@ -337,7 +337,8 @@ def _find_table(
         log.info("%s: %s not found; %s is left out", url, ", ".join(map(str, missing)), obj.key)
         product.attrs.setdefault("missing_sidecars", []).extend(str(m) for m in missing)
         return None
-    columns = build_columns(columns_block, url)
+    row_bytes = obj.block.get("ROW_BYTES")
+    columns = build_columns(columns_block, url, row_bytes if isinstance(row_bytes, int) else None)
     stamped, size = read_stamped(source)
     return stamped, columns, _count_rows(size, obj, url)
 

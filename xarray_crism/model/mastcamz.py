@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import LabelValueError
-from ..labels.pds3 import Block, Quantity, plain
+from ..labels.pds3 import BasedInteger, Block, Quantity, plain
 from ..labels.pds4 import BlockIndex, find_path, index_blocks
 from .bayer import CFA_PATTERNS, BayerPlanes
 from .build_pds3 import build_band_index
@@ -107,7 +107,7 @@ def attach_filter_coordinates(product: Product, bayer: str = "raw") -> None:
         wavelengths = _pds4_wavelengths(index, product.source.url)
     else:
         product.attrs.update(build_odl_attrs(product.label))
-        wavelengths = _odl_wavelengths(product.label)
+        wavelengths = _odl_wavelengths(product.label, product.source.url)
     product.attrs["eye"] = EYES[str(product.product_id.sensor)]
     number = _filter_number(product)
     variable = product.variables.get(str(product.kind.variable))
@@ -207,17 +207,23 @@ def _pds4_wavelengths(index: BlockIndex, url: str) -> list[float]:
     if not all(isinstance(n, int) for n in order) or len(set(order)) != len(order):
         raise LabelValueError(url, "Optical_Filter/array_band_number", order, "distinct band numbers 1, 2, ...")
     by_band = sorted(zip(order, filters, strict=True), key=lambda pair: pair[0])
-    return _numbers([b.get("center_filter_wavelength") for _, b in by_band])
+    return _numbers([b.get("center_filter_wavelength") for _, b in by_band], url, "Optical_Filter/center_filter_wavelength")
 
 
-def _odl_wavelengths(label: Block) -> list[float]:
+def _odl_wavelengths(label: Block, url: str) -> list[float]:
     state = next(label.blocks("INSTRUMENT_STATE_PARMS"), Block())
     values = state.get("CENTER_FILTER_WAVELENGTH", [])
-    return _numbers(values if isinstance(values, list) else [values])
+    return _numbers(values if isinstance(values, list) else [values], url, "CENTER_FILTER_WAVELENGTH")
 
 
-def _numbers(values: list[Any]) -> list[float]:
-    return [float(plain(v)) for v in values if isinstance(v, (int, float, Quantity))]
+def _numbers(values: list[Any], url: str, keyword: str) -> list[float]:
+    """The wavelengths among ``values`` (text such as ``N/A`` is left out); a bit pattern
+    (``16#7FFFFFFF#``) or a unit on something that is not a number is refused."""
+    numbers = [v.value if isinstance(v, Quantity) else v for v in values if isinstance(v, (int, float, Quantity))]
+    bad = [v for v in numbers if isinstance(v, BasedInteger) or not isinstance(v, (int, float))]
+    if bad:
+        raise LabelValueError(url, keyword, str(bad[0]), "wavelengths in nm (real numbers)")
+    return [float(v) for v in numbers]
 
 
 def _add_band_coordinates(product: Product, names: list[str], wavelengths: list[float], raw: bool) -> None:
