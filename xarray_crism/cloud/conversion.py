@@ -255,11 +255,15 @@ def build_catalog_jobs(catalog: Any) -> list[Job]:
 
 
 def build_reader_job(name: str, reader: Any) -> Job:
-    """The job of one catalog entry (a ``CrismDatasetReader``): its URL, storage options, DDR and sidecars."""
+    """The job of one catalog entry (a ``CrismDatasetReader``): its URL, storage options, DDR and sidecars.
+
+    The label it opens must be the product the entry names (its metadata's ``product_id``, else ``name``).
+    """
     data = reader.kwargs["data"]
+    product_id = (getattr(reader, "metadata", None) or {}).get("product_id") or name or None
     return Job(
         name, data.url, ddr=reader.kwargs.get("ddr"), sidecar_dirs=tuple(reader.kwargs.get("sidecar_dirs") or ()),
-        storage_options=data.storage_options or None, product_id=name,
+        storage_options=data.storage_options or None, product_id=product_id,
     )
 
 
