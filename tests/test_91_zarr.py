@@ -200,10 +200,10 @@ def test_a_killed_conversion_leaves_nothing_that_looks_complete_and_resumes_to_t
     store = tmp_path / "killed.zarr"
     run = subprocess.run([sys.executable, "-c", _KILLER, str(kill_after), str(store), *sources], capture_output=True)
     assert run.returncode == -signal.SIGKILL, run.stderr.decode()[-2000:]
-    finished = [p.name for p in store.iterdir()] if store.exists() else []
+    finished = [p.name for p in store.iterdir() if p.is_dir()] if store.exists() else []  # products, not the root zarr.json
     for name in finished:  # whatever is visible is complete
         assert RECORD_KEY in json.loads((store / name / "zarr.json").read_text())["attributes"]
-    assert len(finished) < len(sources)
+    assert len(finished) <= len(sources)  # a kill after the last product, while the root is written, leaves all done
     report = to_zarr(sources, store)
     assert report.ok and report.count("skipped") == len(finished), report.summary()
     assert _tree_bytes(store) == _tree_bytes(reference)
