@@ -20,16 +20,10 @@ from xarray_crism.errors import ShapeMismatchError, SidecarNotFoundError
 from xarray_crism.testing import write_cube
 
 from .conftest import CRISM
+from .test_60_generated import DDR_NAMES, DDR_TEMPLATE
 
 ADR_DIR = CRISM / "adr"
 TRDR = "frt0001458f_01_if156l_trr3.lbl"
-DDR_TEMPLATE = CRISM / "labels" / "frt00003e25_01_de156l_ddr1.lbl"
-DDR_NAMES = [
-    "INA at areoid, deg", "EMA at areoid, deg", "Phase angle, deg", "Latitude, areocentric, deg N",
-    "Longitude, areocentric, deg E", "INA at surface from MOLA, deg", "EMA at surface from MOLA, deg",
-    "Slope magnitude from MOLA, deg", "MOLA slope azimuth, deg clkwise from N", "Elevation, meters relative to MOLA",
-    "Thermal inertia, J m^-2 K^-1 s^-0.5", "Bolometic albedo", "Local solar time, hours", "Spare",
-]
 
 
 def read_vs_adr(name: str) -> tuple[np.ndarray, np.ndarray]:
