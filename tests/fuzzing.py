@@ -198,6 +198,7 @@ def _bounded(usage: dict[str, float]) -> Iterator[None]:
         _, peak = tracemalloc.get_traced_memory()
         if peak > MAX_ALLOCATED:
             raise MemoryError(f"{peak} bytes allocated for one input (bound {MAX_ALLOCATED})")
+        _check_cpu(time.process_time() - cpu)
     finally:
         usage.update(cpu_seconds=time.process_time() - cpu, wall_seconds=time.perf_counter() - wall,
                      peak_bytes=float(tracemalloc.get_traced_memory()[1]))
@@ -206,6 +207,13 @@ def _bounded(usage: dict[str, float]) -> Iterator[None]:
         signal.setitimer(signal.ITIMER_REAL, 0)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _check_cpu(seconds: float) -> None:
+    """Fail an input whose CPU time went over the bound although the timer signal did not stop it
+    (a signal is handled only between bytecodes, and one raised inside a finalizer is ignored)."""
+    if seconds > SECONDS_PER_INPUT:
+        raise FuzzTimeout(f"{seconds:.2f} s of CPU time (bound {SECONDS_PER_INPUT} s)")
 
 
 def write_report(path: str | None) -> None:
