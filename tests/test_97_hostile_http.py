@@ -20,6 +20,7 @@ import xarray as xr
 import xarray_crism
 from xarray_crism.errors import (
     FileChangedError,
+    LabelSyntaxError,
     LabelValueError,
     RemoteReadError,
     SidecarNotFoundError,
@@ -278,3 +279,84 @@ def test_a_data_file_refused_by_the_server_is_a_package_error_at_once(tmp_path: 
             ds.i_over_f.isel(line=1).values  # noqa: B018
         assert info.value.file.endswith(IMG.name)
         assert server.httpd.faults == ["403"], "not retried"
+
+
+# --- issue 20 #5: fewer requests at open, the same checks ----------------------------------------------
+
+WA = CDR / "CDR450924300802_WA0300000S_2"  # the WA CDR the TRDR's label names
+MASTCAMZ = sorted((CORPUS / "mastcamz" / "rad").glob("*.IMG"))[0]
+
+
+def _requests(server: HostileServer) -> list[tuple[str, str, str | None]]:
+    return [(method, path, headers.get("Range")) for method, path, headers in server.requests]
+
+
+def test_a_trdr_and_its_wa_cdr_open_in_five_requests_each_file_asked_once(
+    site: tuple[Path, HostileServer], expected: xr.Dataset,
+) -> None:
+    prod, server = site
+    for suffix in (".LBL", ".IMG"):
+        shutil.copy(WA.with_suffix(suffix), prod)
+    server.set()
+    ds = xr.open_dataset(f"{server.url}/prod/{LABEL.name}", engine="crism", mask_and_scale=False)
+    assert _requests(server) == [
+        ("GET", f"/prod/{LABEL.name}", "bytes=0-65535"),  # the label, its size from Content-Range: no HEAD
+        ("GET", "/prod/", None),  # one listing (the IMG's case, the WA, SW tables), shared with the WA's open
+        ("HEAD", f"/prod/{IMG.name}", None),  # the data file stamped at open
+        ("GET", f"/prod/{WA.name}.LBL", "bytes=0-65535"),
+        ("HEAD", f"/prod/{WA.name}.IMG", None),
+    ]
+    assert ds.pixel_wavelength.attrs["source"] == WA.name
+    xr.testing.assert_equal(ds.load().drop_attrs(), expected.drop_attrs())
+
+
+@pytest.mark.parametrize("change", ["etag", "replaced, larger"])
+def test_an_attached_label_opens_in_one_request_that_stamps_its_data(tmp_path: Path, change: str) -> None:
+    """A Mastcam-Z IMG is its own label: the label's GET gives the size, ETag and Last-Modified its reads are held to."""
+    shutil.copy(MASTCAMZ, tmp_path)
+    fsspec.filesystem("http").clear_instance_cache()
+    with HostileServer(tmp_path) as server:
+        ds = xr.open_dataset(f"{server.url}/{MASTCAMZ.name}", engine="crism")
+        assert _requests(server) == [("GET", f"/{MASTCAMZ.name}", "bytes=0-65535")]
+        if change == "etag":
+            server.set("etag", MASTCAMZ.name)
+        else:
+            _other_bytes(tmp_path / "new.img", MASTCAMZ.stat().st_size + 4096).replace(tmp_path / MASTCAMZ.name)
+        with pytest.raises(FileChangedError, match="ETag" if change == "etag" else "size"):
+            ds.load()
+
+
+def test_an_attached_label_read_over_http_equals_the_local_one(tmp_path: Path) -> None:
+    shutil.copy(MASTCAMZ, tmp_path)
+    fsspec.filesystem("http").clear_instance_cache()
+    local = xr.open_dataset(MASTCAMZ, engine="crism").load()
+    with HostileServer(tmp_path) as server:
+        remote = xr.open_dataset(f"{server.url}/{MASTCAMZ.name}", engine="crism").load()
+    xr.testing.assert_identical(remote.drop_attrs(), local.drop_attrs())
+
+
+def test_a_label_served_without_a_size_is_a_package_error(site: tuple[Path, HostileServer]) -> None:
+    _, server = site
+    server.set("chunked", LABEL.name)
+    with pytest.raises(RemoteReadError, match="without a size") as info:
+        _open_remote(server)
+    assert info.value.file.endswith(f"/prod/{LABEL.name}")
+
+
+def test_an_empty_label_fails_over_http_as_it_does_locally(site: tuple[Path, HostileServer]) -> None:
+    prod, server = site
+    (prod / "empty.lbl").write_bytes(b"")
+    with pytest.raises(LabelSyntaxError) as local:
+        xr.open_dataset(prod / "empty.lbl", engine="crism")
+    with pytest.raises(LabelSyntaxError) as remote:
+        xr.open_dataset(f"{server.url}/prod/empty.lbl", engine="crism")
+    assert (remote.value.keyword, remote.value.value) == (local.value.keyword, local.value.value)
+
+
+@pytest.mark.parametrize("key", [{"band": [0, 5, 9]}, {"sample": slice(3, 40, 2)}, {"line": 7, "sample": 20}])
+def test_partial_reads_into_one_buffer_equal_the_local_ones(
+    site: tuple[Path, HostileServer], expected: xr.Dataset, key: dict[str, object],
+) -> None:
+    _, server = site
+    got = _open_remote(server).i_over_f.isel(key).values  # many ranges, each read into its slice of one buffer
+    np.testing.assert_array_equal(got, expected.i_over_f.isel(key).values)
