@@ -48,8 +48,9 @@ def read_label_text(source: Source) -> LabelText:
     """Read the label of ``source`` (never its data): at most :data:`MAX_LABEL_BYTES`.
 
     A file of up to :data:`HEAD_BYTES` is read whole, in one request. A bigger one is sniffed
-    (:data:`SNIFF_BYTES`; over HTTP its first :data:`HEAD_BYTES`, in that same one request), then exactly its label records are read when ``RECORD_BYTES`` and
-    ``LABEL_RECORDS`` say where the label ends, or doubling chunks until ``END``.
+    (:data:`SNIFF_BYTES`; over HTTP its first :data:`HEAD_BYTES`, in that same one request), then
+    exactly its label records are read when ``RECORD_BYTES`` and ``LABEL_RECORDS`` say where the
+    label ends, or doubling chunks until ``END``.
     """
     data, size = read_head(source, HEAD_BYTES, SNIFF_BYTES)  # over HTTP: one GET, no size request
     if data.removeprefix(_BOM).lstrip()[:1] == b"<":
