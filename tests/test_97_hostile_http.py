@@ -360,3 +360,29 @@ def test_partial_reads_into_one_buffer_equal_the_local_ones(
     _, server = site
     got = _open_remote(server).i_over_f.isel(key).values  # many ranges, each read into its slice of one buffer
     np.testing.assert_array_equal(got, expected.i_over_f.isel(key).values)
+
+
+_HEAD_ANSWERS = [  # (status, headers) of the answer to "Range: bytes=0-65535" -> (size, body bytes to read) or the error
+    (206, {"Content-Range": "bytes 0-9437/9438", "Content-Length": "9438", "ETag": '"a"'}, (9438, 9438)),
+    (206, {"Content-Range": "bytes 0-65535/4004640", "Content-Length": "65536"}, (4004640, 65536)),
+    (206, {"Content-Range": "bytes 0-1023/9438", "Content-Length": "1024"}, (9438, 1024)),  # honest, shorter: kept
+    (200, {"Content-Length": "4004640"}, (4004640, 65536)),  # Range ignored: the first 64 KiB only are read
+    (206, {"Content-Range": "bytes 4096-69631/4004640", "Content-Length": "65536"}, "other bytes"),
+    (206, {"Content-Range": "bytes 0-9437/9438", "Content-Length": "9000"}, "other bytes"),
+    (206, {"Content-Range": "bytes 0-9437/*", "Content-Length": "9438"}, "without a size"),
+    (200, {"Transfer-Encoding": "chunked"}, "without a size"),
+    (206, {"Content-Range": "bytes 0-9437/9438", "Content-Encoding": "gzip"}, "Content-Encoding: gzip"),
+    (302, {"Location": "/elsewhere"}, "HTTP 302"),
+]
+
+
+@pytest.mark.parametrize(("status", "headers", "want"), _HEAD_ANSWERS)
+def test_the_answer_to_a_labels_first_get_is_checked(status: int, headers: dict[str, str], want: object) -> None:
+    from xarray_crism.io.http import MismatchedAnswer, check_head_answer
+
+    if isinstance(want, tuple):
+        stamp, length = check_head_answer("http://h/x.lbl", 65536, status, headers)
+        assert (stamp.size, length, stamp.etag) == (*want, headers.get("ETag"))
+        return
+    with pytest.raises((RemoteReadError, MismatchedAnswer), match=str(want)):
+        check_head_answer("http://h/x.lbl", 65536, status, headers)

@@ -136,8 +136,8 @@ async def _get_head(fs: Any, url: str, limit: int) -> tuple[bytes, Stamp]:
         if _is_empty_file(r):
             return b"", Stamp(0, etag=r.headers.get("ETag"), modified=r.headers.get("Last-Modified"))
         _raise_for_status(r, url, 0, limit)
-        stamp = check_head_answer(url, limit, r.status, r.headers)
-        view = memoryview(bytearray(min(limit, stamp.size)))
+        stamp, length = check_head_answer(url, limit, r.status, r.headers)
+        view = memoryview(bytearray(length))
         await _read_into(r, url, f"bytes 0-{len(view)}", view, whole=r.status == 206)
     return view.obj, stamp  # type: ignore[return-value]
 
@@ -173,29 +173,29 @@ def _raise_for_status(r: Any, url: str, start: int, end: int) -> None:
     r.raise_for_status()  # 5xx, 408, 429: retried by the caller
 
 
-def check_head_answer(url: str, limit: int, status: int, headers: Mapping[str, str]) -> Stamp:
-    """The file's stamp from the answer to a GET of its first ``limit`` bytes, after checking it: a ``206``
-    from byte 0 that ends at ``limit`` or at the end of the file, or a ``200`` (the whole file) with its size."""
+def check_head_answer(url: str, limit: int, status: int, headers: Mapping[str, str]) -> tuple[Stamp, int]:
+    """The file's stamp and the body length to read, from the answer to a GET of its first ``limit`` bytes,
+    after checking it: a ``206`` from byte 0 that ends no later than ``limit`` and the end of the file, or a
+    ``200`` (the whole file) with its size."""
     what = f"bytes 0-{limit}"
     _check_encoding(url, what, headers)
     if status == 206:
         first, last, total = _parse_content_range(url, what, headers.get("Content-Range"))
         if total is None:
             raise _no_size(url)
-        if first != 0 or last != min(limit, total) - 1:
+        if first != 0 or last >= min(limit, total):
             raise MismatchedAnswer(RemoteReadError(
                 url, what, f"Content-Range: bytes {first}-{last}/{total}", f"bytes 0-{min(limit, total) - 1}/{total}",
                 "The server sent other bytes than the range asked for",
             ))
-        _check_span(url, 0, last + 1, first, last, headers)
-        size = total
-    elif status == 200 and headers.get("Content-Length", "").strip().isdigit():
+        _check_span(url, 0, last + 1, first, last, headers)  # a shorter honest answer is kept: labels read on
+        return Stamp(total, etag=headers.get("ETag"), modified=headers.get("Last-Modified")), last + 1
+    if status == 200 and headers.get("Content-Length", "").strip().isdigit():
         size = int(headers["Content-Length"])  # the Range was ignored: only the first bytes are read
-    elif status == 200:
+        return Stamp(size, etag=headers.get("ETag"), modified=headers.get("Last-Modified")), min(limit, size)
+    if status == 200:
         raise _no_size(url)
-    else:
-        raise MismatchedAnswer(RemoteReadError(url, what, f"HTTP {status}", "HTTP 206 (Partial Content) or 200"))
-    return Stamp(size, etag=headers.get("ETag"), modified=headers.get("Last-Modified"))
+    raise MismatchedAnswer(RemoteReadError(url, what, f"HTTP {status}", "HTTP 206 (Partial Content) or 200"))
 
 
 def _no_size(url: str) -> RemoteReadError:

@@ -149,8 +149,8 @@ def read_stamped(source: Source) -> tuple[Source, int]:
     file checks that it has not changed (:class:`~xarray_crism.errors.FileChangedError`)."""
     if isinstance(source.fs, LocalFileSystem):
         stamp = build_local_stamp(os.stat(source.path))
-    elif is_http(source.fs) and (source.stamp or source.seen.get("stamp")):
-        stamp = source.stamp or source.seen["stamp"]  # this open already asked (the label's own GET)
+    elif is_http(source.fs) and "stamp" in source.seen:
+        stamp = source.seen["stamp"]  # this open already asked: the label's own GET (the label is the data file)
     elif is_http(source.fs):
         stamp = _retrying(source, "size", lambda: read_http_stamp(source.fs, source.path))
     else:
