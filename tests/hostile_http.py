@@ -1,6 +1,7 @@
 """A real HTTP/1.1 server on loopback that misbehaves on demand, one mode per way a server can lie.
 
-Honest by default: ranged GETs answer ``206`` with ``Content-Range``, ``ETag`` (inode, size and
+Honest by default: ranged GETs answer ``206`` with ``Content-Range`` (``416`` with ``bytes */SIZE`` when
+the range starts at or past the end), ``ETag`` (inode, size and
 modification time, as nginx and Apache build theirs) and ``Last-Modified``; HEAD gives the size;
 directories are listed. ``set(mode, target)`` makes the answers about files named ``target`` (any
 case; directories for the listing modes) misbehave:
@@ -90,6 +91,8 @@ class _Handler(SimpleHTTPRequestHandler):
             return self._whole(path)
         start, size = int(m[1]), os.path.getsize(path)
         end = min(int(m[2]) if m[2] else size - 1, size - 1)
+        if start >= size:  # nothing of the range exists (an empty file): 416, as nginx and Apache answer
+            return self._answer(416, b"", {"Content-Range": f"bytes */{size}"})
         if mode == "gzip":
             return self._answer(206, gzip_bomb(), {"Content-Range": f"bytes {start}-{end}/{size}",
                                                    "Content-Encoding": "gzip", "ETag": _etag(path)})

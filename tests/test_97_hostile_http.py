@@ -20,6 +20,7 @@ import xarray as xr
 import xarray_crism
 from xarray_crism.errors import (
     FileChangedError,
+    LabelSyntaxError,
     LabelValueError,
     RemoteReadError,
     SidecarNotFoundError,
@@ -278,3 +279,110 @@ def test_a_data_file_refused_by_the_server_is_a_package_error_at_once(tmp_path: 
             ds.i_over_f.isel(line=1).values  # noqa: B018
         assert info.value.file.endswith(IMG.name)
         assert server.httpd.faults == ["403"], "not retried"
+
+
+# --- issue 20 #5: fewer requests at open, the same checks ----------------------------------------------
+
+WA = CDR / "CDR450924300802_WA0300000S_2"  # the WA CDR the TRDR's label names
+MASTCAMZ = sorted((CORPUS / "mastcamz" / "rad").glob("*.IMG"))[0]
+
+
+def _requests(server: HostileServer) -> list[tuple[str, str, str | None]]:
+    return [(method, path, headers.get("Range")) for method, path, headers in server.requests]
+
+
+def test_a_trdr_and_its_wa_cdr_open_in_five_requests_each_file_asked_once(
+    site: tuple[Path, HostileServer], expected: xr.Dataset,
+) -> None:
+    prod, server = site
+    for suffix in (".LBL", ".IMG"):
+        shutil.copy(WA.with_suffix(suffix), prod)
+    server.set()
+    ds = xr.open_dataset(f"{server.url}/prod/{LABEL.name}", engine="crism", mask_and_scale=False)
+    assert _requests(server) == [
+        ("GET", f"/prod/{LABEL.name}", "bytes=0-65535"),  # the label, its size from Content-Range: no HEAD
+        ("GET", "/prod/", None),  # one listing (the IMG's case, the WA, SW tables), shared with the WA's open
+        ("HEAD", f"/prod/{IMG.name}", None),  # the data file stamped at open
+        ("GET", f"/prod/{WA.name}.LBL", "bytes=0-65535"),
+        ("HEAD", f"/prod/{WA.name}.IMG", None),
+    ]
+    assert ds.pixel_wavelength.attrs["source"] == WA.name
+    xr.testing.assert_equal(ds.load().drop_attrs(), expected.drop_attrs())
+
+
+@pytest.mark.parametrize("change", ["etag", "replaced, larger"])
+def test_an_attached_label_opens_in_one_request_that_stamps_its_data(tmp_path: Path, change: str) -> None:
+    """A Mastcam-Z IMG is its own label: the label's GET gives the size, ETag and Last-Modified its reads are held to."""
+    shutil.copy(MASTCAMZ, tmp_path)
+    fsspec.filesystem("http").clear_instance_cache()
+    with HostileServer(tmp_path) as server:
+        ds = xr.open_dataset(f"{server.url}/{MASTCAMZ.name}", engine="crism")
+        assert _requests(server) == [("GET", f"/{MASTCAMZ.name}", "bytes=0-65535")]
+        if change == "etag":
+            server.set("etag", MASTCAMZ.name)
+        else:
+            _other_bytes(tmp_path / "new.img", MASTCAMZ.stat().st_size + 4096).replace(tmp_path / MASTCAMZ.name)
+        with pytest.raises(FileChangedError, match="ETag" if change == "etag" else "size"):
+            ds.load()
+
+
+def test_an_attached_label_read_over_http_equals_the_local_one(tmp_path: Path) -> None:
+    shutil.copy(MASTCAMZ, tmp_path)
+    fsspec.filesystem("http").clear_instance_cache()
+    local = xr.open_dataset(MASTCAMZ, engine="crism").load()
+    with HostileServer(tmp_path) as server:
+        remote = xr.open_dataset(f"{server.url}/{MASTCAMZ.name}", engine="crism").load()
+    xr.testing.assert_identical(remote.drop_attrs(), local.drop_attrs())
+
+
+def test_a_label_served_without_a_size_is_a_package_error(site: tuple[Path, HostileServer]) -> None:
+    _, server = site
+    server.set("chunked", LABEL.name)
+    with pytest.raises(RemoteReadError, match="without a size") as info:
+        _open_remote(server)
+    assert info.value.file.endswith(f"/prod/{LABEL.name}")
+
+
+def test_an_empty_label_fails_over_http_as_it_does_locally(site: tuple[Path, HostileServer]) -> None:
+    prod, server = site
+    (prod / "empty.lbl").write_bytes(b"")
+    with pytest.raises(LabelSyntaxError) as local:
+        xr.open_dataset(prod / "empty.lbl", engine="crism")
+    with pytest.raises(LabelSyntaxError) as remote:
+        xr.open_dataset(f"{server.url}/prod/empty.lbl", engine="crism")
+    assert (remote.value.keyword, remote.value.value) == (local.value.keyword, local.value.value)
+
+
+@pytest.mark.parametrize("key", [{"band": [0, 5, 9]}, {"sample": slice(3, 40, 2)}, {"line": 7, "sample": 20}])
+def test_partial_reads_into_one_buffer_equal_the_local_ones(
+    site: tuple[Path, HostileServer], expected: xr.Dataset, key: dict[str, object],
+) -> None:
+    _, server = site
+    got = _open_remote(server).i_over_f.isel(key).values  # many ranges, each read into its slice of one buffer
+    np.testing.assert_array_equal(got, expected.i_over_f.isel(key).values)
+
+
+_HEAD_ANSWERS = [  # (status, headers) of the answer to "Range: bytes=0-65535" -> (size, body bytes to read) or the error
+    (206, {"Content-Range": "bytes 0-9437/9438", "Content-Length": "9438", "ETag": '"a"'}, (9438, 9438)),
+    (206, {"Content-Range": "bytes 0-65535/4004640", "Content-Length": "65536"}, (4004640, 65536)),
+    (206, {"Content-Range": "bytes 0-1023/9438", "Content-Length": "1024"}, (9438, 1024)),  # honest, shorter: kept
+    (200, {"Content-Length": "4004640"}, (4004640, 65536)),  # Range ignored: the first 64 KiB only are read
+    (206, {"Content-Range": "bytes 4096-69631/4004640", "Content-Length": "65536"}, "other bytes"),
+    (206, {"Content-Range": "bytes 0-9437/9438", "Content-Length": "9000"}, "other bytes"),
+    (206, {"Content-Range": "bytes 0-9437/*", "Content-Length": "9438"}, "without a size"),
+    (200, {"Transfer-Encoding": "chunked"}, "without a size"),
+    (206, {"Content-Range": "bytes 0-9437/9438", "Content-Encoding": "gzip"}, "Content-Encoding: gzip"),
+    (302, {"Location": "/elsewhere"}, "HTTP 302"),
+]
+
+
+@pytest.mark.parametrize(("status", "headers", "want"), _HEAD_ANSWERS)
+def test_the_answer_to_a_labels_first_get_is_checked(status: int, headers: dict[str, str], want: object) -> None:
+    from xarray_crism.io.http import MismatchedAnswer, check_head_answer
+
+    if isinstance(want, tuple):
+        stamp, length = check_head_answer("http://h/x.lbl", 65536, status, headers)
+        assert (stamp.size, length, stamp.etag) == (*want, headers.get("ETag"))
+        return
+    with pytest.raises((RemoteReadError, MismatchedAnswer), match=str(want)):
+        check_head_answer("http://h/x.lbl", 65536, status, headers)

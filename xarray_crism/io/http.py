@@ -31,8 +31,8 @@ from ..errors import CrismError, FileChangedError, RemoteReadError, TruncatedFil
 from .stamps import Stamp
 
 __all__ = [
-    "MismatchedAnswer", "ShortAnswer", "check_range_answer", "is_http", "is_listing_refused", "read_http_ranges",
-    "read_http_stamp", "read_http_whole",
+    "MismatchedAnswer", "ShortAnswer", "check_head_answer", "check_range_answer", "is_http", "is_listing_refused",
+    "read_http_head", "read_http_ranges_into", "read_http_stamp", "read_http_whole",
 ]
 
 _CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*")
@@ -77,19 +77,25 @@ def read_http_stamp(fs: fsspec.AbstractFileSystem, url: str) -> Stamp:
     """The file's size, ``ETag`` and ``Last-Modified`` (one HEAD, sent with ``Accept-Encoding: identity``)."""
     info = fs.info(url)
     if info.get("size") is None:
-        raise RemoteReadError(
-            url, "size", None, "a Content-Length (or Content-Range) header giving the file's size",
-            "The server sends this file without a size (chunked or compressed), so its ranges cannot be checked; "
-            "open 'simplecache::URL' to download it whole first",
-        )
+        raise _no_size(url)
     return Stamp(int(info["size"]), etag=info.get("ETag"), modified=info.get("Last-Modified"))
 
 
-def read_http_ranges(
+def read_http_head(fs: fsspec.AbstractFileSystem, url: str, limit: int) -> tuple[bytes, Stamp]:
+    """The first ``limit`` bytes of a file (all of it when smaller) and its stamp, in one GET: the size
+    comes from ``Content-Range`` (or ``Content-Length`` of a whole-file answer), with ``ETag`` and
+    ``Last-Modified`` when sent. No more than ``limit`` bytes of body are read."""
+    data, stamp = sync(fs.loop, _get_head, fs, url, limit)
+    return bytes(data), stamp
+
+
+def read_http_ranges_into(
     fs: fsspec.AbstractFileSystem, url: str, ranges: Sequence[tuple[int, int]], stamp: Stamp | None,
-) -> list[bytes | BaseException]:
-    """Byte ranges ``[start, end)`` of one file, concurrently: each its bytes, or the exception it raised."""
-    return list(sync(fs.loop, _gather_ranges, fs, url, list(ranges), stamp))
+    views: Sequence[memoryview],
+) -> list[BaseException | None]:
+    """Byte ranges ``[start, end)`` of one file, concurrently, each body copied as it arrives into its view
+    (``len(view) == end - start``): None for each range read whole, or the exception it raised."""
+    return list(sync(fs.loop, _gather_ranges, fs, url, list(ranges), stamp, list(views)))
 
 
 def read_http_whole(fs: fsspec.AbstractFileSystem, url: str, limit: int) -> bytes:
@@ -98,11 +104,12 @@ def read_http_whole(fs: fsspec.AbstractFileSystem, url: str, limit: int) -> byte
 
 
 async def _gather_ranges(
-    fs: Any, url: str, ranges: list[tuple[int, int]], stamp: Stamp | None,
-) -> list[bytes | BaseException]:
+    fs: Any, url: str, ranges: list[tuple[int, int]], stamp: Stamp | None, views: list[memoryview],
+) -> list[BaseException | None]:
     import asyncio
 
-    return list(await asyncio.gather(*(_get_range(fs, url, s, e, stamp) for s, e in ranges), return_exceptions=True))
+    reads = (_get_range(fs, url, s, e, stamp, v) for (s, e), v in zip(ranges, views, strict=True))
+    return list(await asyncio.gather(*reads, return_exceptions=True))
 
 
 def _request_options(fs: Any, extra: Mapping[str, str]) -> dict[str, Any]:
@@ -112,15 +119,27 @@ def _request_options(fs: Any, extra: Mapping[str, str]) -> dict[str, Any]:
     return options
 
 
-async def _get_range(fs: Any, url: str, start: int, end: int, stamp: Stamp | None) -> bytes:
+async def _get_range(fs: Any, url: str, start: int, end: int, stamp: Stamp | None, view: memoryview) -> None:
     if end <= start:
-        return b""
+        return
     session = await fs.set_session()
     options = _request_options(fs, {"Range": f"bytes={start}-{end - 1}"})
     async with session.get(fs.encode_url(url), **options) as r:
         _raise_for_status(r, url, start, end)
-        size = check_range_answer(url, start, end, r.status, r.headers, stamp)
-        return await _read_body(r, url, f"bytes {start}-{end}", size)
+        check_range_answer(url, start, end, r.status, r.headers, stamp)
+        await _read_into(r, url, f"bytes {start}-{end}", view)
+
+
+async def _get_head(fs: Any, url: str, limit: int) -> tuple[bytes, Stamp]:
+    session = await fs.set_session()
+    async with session.get(fs.encode_url(url), **_request_options(fs, {"Range": f"bytes=0-{limit - 1}"})) as r:
+        if _is_empty_file(r):
+            return b"", Stamp(0, etag=r.headers.get("ETag"), modified=r.headers.get("Last-Modified"))
+        _raise_for_status(r, url, 0, limit)
+        stamp, length = check_head_answer(url, limit, r.status, r.headers)
+        view = memoryview(bytearray(length))
+        await _read_into(r, url, f"bytes 0-{len(view)}", view, whole=r.status == 206)
+    return view.obj, stamp  # type: ignore[return-value]
 
 
 async def _get_whole(fs: Any, url: str, limit: int) -> bytes:
@@ -131,6 +150,12 @@ async def _get_whole(fs: Any, url: str, limit: int) -> bytes:
     if len(body) > limit:
         raise TruncatedFileError(url, "label size", f"over {limit} bytes", f"at most {limit} bytes")
     return body
+
+
+def _is_empty_file(r: Any) -> bool:
+    """A ``416`` whose ``Content-Range: bytes */0`` says the file is empty (no range of it can be satisfied)."""
+    m = _UNSATISFIED.fullmatch(r.headers.get("Content-Range", "")) if r.status == 416 else None
+    return m is not None and int(m[1]) == 0
 
 
 def _raise_for_status(r: Any, url: str, start: int, end: int) -> None:
@@ -146,6 +171,39 @@ def _raise_for_status(r: Any, url: str, start: int, end: int) -> None:
         raise RemoteReadError(url, what, f"HTTP {r.status} {r.reason or ''}".strip(), "HTTP 200 or 206",
                               "The server refuses this file (permissions, method or URL)")
     r.raise_for_status()  # 5xx, 408, 429: retried by the caller
+
+
+def check_head_answer(url: str, limit: int, status: int, headers: Mapping[str, str]) -> tuple[Stamp, int]:
+    """The file's stamp and the body length to read, from the answer to a GET of its first ``limit`` bytes,
+    after checking it: a ``206`` from byte 0 that ends no later than ``limit`` and the end of the file, or a
+    ``200`` (the whole file) with its size."""
+    what = f"bytes 0-{limit}"
+    _check_encoding(url, what, headers)
+    if status == 206:
+        first, last, total = _parse_content_range(url, what, headers.get("Content-Range"))
+        if total is None:
+            raise _no_size(url)
+        if first != 0 or last >= min(limit, total):
+            raise MismatchedAnswer(RemoteReadError(
+                url, what, f"Content-Range: bytes {first}-{last}/{total}", f"bytes 0-{min(limit, total) - 1}/{total}",
+                "The server sent other bytes than the range asked for",
+            ))
+        _check_span(url, 0, last + 1, first, last, headers)  # a shorter honest answer is kept: labels read on
+        return Stamp(total, etag=headers.get("ETag"), modified=headers.get("Last-Modified")), last + 1
+    if status == 200 and headers.get("Content-Length", "").strip().isdigit():
+        size = int(headers["Content-Length"])  # the Range was ignored: only the first bytes are read
+        return Stamp(size, etag=headers.get("ETag"), modified=headers.get("Last-Modified")), min(limit, size)
+    if status == 200:
+        raise _no_size(url)
+    raise MismatchedAnswer(RemoteReadError(url, what, f"HTTP {status}", "HTTP 206 (Partial Content) or 200"))
+
+
+def _no_size(url: str) -> RemoteReadError:
+    return RemoteReadError(
+        url, "size", None, "a Content-Length (or Content-Range) header giving the file's size",
+        "The server sends this file without a size (chunked or compressed), so its ranges cannot be checked; "
+        "open 'simplecache::URL' to download it whole first",
+    )
 
 
 def check_range_answer(
@@ -231,15 +289,27 @@ def _truncated(url: str, start: int, end: int, total: int, stamp: Stamp | None =
                               f"The file is shorter than its label says{changed}")
 
 
-async def _read_body(r: Any, url: str, what: str, size: int) -> bytes:
-    body = await _read_at_most(r, size + 1)
-    if len(body) > size:
-        raise RemoteReadError(url, what, f"over {size} bytes returned", f"{size} bytes",
-                              "The server sent more than its Content-Range says")
-    if len(body) < size:
-        raise ShortAnswer(TruncatedFileError(url, what, f"{len(body)} bytes returned", f"{size} bytes",
-                                             "The answer was cut short"))
-    return body
+async def _read_into(r: Any, url: str, what: str, view: memoryview, *, whole: bool = True) -> None:
+    """Fill ``view`` with the body, each piece copied once as it arrives (aiohttp's own buffers, no joining);
+    with ``whole``, a body longer than ``view`` is an error (the rest is never read)."""
+    got, size = 0, len(view)
+    while got < size:
+        chunk, _ = await r.content.readchunk()
+        if not chunk:
+            raise ShortAnswer(TruncatedFileError(url, what, f"{got} bytes returned", f"{size} bytes",
+                                                 "The answer was cut short"))
+        n = min(len(chunk), size - got)
+        view[got : got + n] = memoryview(chunk)[:n]
+        got += n
+        if n < len(chunk) and whole:
+            raise _too_long(url, what, size)
+    if whole and (await r.content.readchunk())[0]:
+        raise _too_long(url, what, size)
+
+
+def _too_long(url: str, what: str, size: int) -> RemoteReadError:
+    return RemoteReadError(url, what, f"over {size} bytes returned", f"{size} bytes",
+                           "The server sent more than its Content-Range says")
 
 
 async def _read_at_most(r: Any, limit: int) -> bytes:

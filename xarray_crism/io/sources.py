@@ -25,25 +25,20 @@ import fsspec
 import numpy as np
 from fsspec.implementations.cached import CachingFileSystem
 from fsspec.implementations.local import LocalFileSystem
+from fsspec.utils import tokenize
 
 from ..errors import LabelValueError, RemoteReadError, SidecarNotFoundError, TruncatedFileError
-from .http import (
-    MismatchedAnswer,
-    is_http,
-    is_listing_refused,
-    read_http_ranges,
-    read_http_stamp,
-    read_http_whole,
-)
-from .local import BLOCK_BYTES, OnBlock, check_length, read_local_into, read_local_ranges
+from .http import is_http, is_listing_refused, read_http_head, read_http_stamp, read_http_whole
+from .local import BLOCK_BYTES, OnBlock, read_local_into, read_local_ranges
 from .paths import check_confined, check_plain_name, check_relative_path, is_direct_child
-from .retries import MAX_ATTEMPTS, call_retrying, retry_or_raise, wait_before_retry
+from .remote import read_remote_into
+from .retries import MAX_ATTEMPTS, call_retrying
 from .stamps import Stamp, build_local_stamp
 
 __all__ = [
-    "BLOCK_BYTES", "MAX_ATTEMPTS", "OnBlock", "SidecarFinder", "Source", "Stamp", "build_url", "check_confined",
-    "check_plain_name", "check_relative_path", "open_source", "read_entries", "read_exists", "read_listing", "read_ranges",
-    "read_ranges_into", "read_size", "read_stamped", "read_text",
+    "BLOCK_BYTES", "MAX_ATTEMPTS", "Listings", "OnBlock", "SidecarFinder", "Source", "Stamp", "build_url", "check_confined",
+    "check_plain_name", "check_relative_path", "open_source", "read_entries", "read_exists", "read_head", "read_listing",
+    "read_ranges", "read_ranges_into", "read_size", "read_stamped", "read_text",
 ]
 
 #: Largest file read whole as a label (10 MiB); a bigger one raises :class:`TruncatedFileError`.
@@ -51,6 +46,8 @@ MAX_LABEL_BYTES = 10 * 1024 * 1024
 #: Case variants of one name that must be compared are read in blocks of this many bytes.
 COMPARE_BLOCK = 8 * 1024 * 1024
 _T = TypeVar("_T")
+#: A :class:`SidecarFinder`'s listing cache: (filesystem key, directory) -> upper-cased name -> paths, or None.
+Listings = dict[tuple[str, str], dict[str, list[str]] | None]
 
 
 @dataclass(frozen=True)
@@ -61,6 +58,9 @@ class Source:
     path: str
     #: What the file was when the product was opened (data files; see :func:`read_stamped`).
     stamp: Stamp | None = field(default=None, compare=False)
+    #: What an answer about this very object taught (``"stamp"``: an HTTP label's first GET, :func:`read_head`),
+    #: so that a label that is also its own data file is not asked for its size again in the same open.
+    seen: dict[str, Stamp] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -103,15 +103,32 @@ def open_source(location: str | os.PathLike[str], storage_options: dict[str, Any
 
 
 def read_text(source: Source) -> str:
-    """Read a whole label as text (Latin-1, so no byte can fail to decode); at most ``MAX_LABEL_BYTES``."""
+    """Read a whole label as text (Latin-1, so no byte can fail to decode); at most ``MAX_LABEL_BYTES``.
+
+    Over HTTP this is one GET, of which at most ``MAX_LABEL_BYTES + 1`` bytes are read (no size request first).
+    """
+    if is_http(source.fs):
+        data = _retrying(source, "whole file", lambda: read_http_whole(source.fs, source.path, MAX_LABEL_BYTES))
+        return data.decode("latin-1")
     size = _retrying(source, "size", lambda: source.fs.size(source.path))
     if size is not None and size > MAX_LABEL_BYTES:
         raise TruncatedFileError(source.url, "label size", size, f"at most {MAX_LABEL_BYTES} bytes")
-    if is_http(source.fs):
-        data = _retrying(source, "whole file", lambda: read_http_whole(source.fs, source.path, MAX_LABEL_BYTES))
-    else:
-        data = _retrying(source, "whole file", lambda: source.fs.cat_file(source.path))
+    data = _retrying(source, "whole file", lambda: source.fs.cat_file(source.path))
     return bytes(data).decode("latin-1")
+
+
+def read_head(source: Source, whole: int, sniff: int) -> tuple[bytes, int]:
+    """The first bytes of a file and its size: all of it when it has at most ``whole`` bytes, else its first
+    ``sniff`` bytes (local and other filesystems: a size request, then a read) or its first ``whole`` bytes
+    (HTTP: one GET, whose ``Content-Range`` gives the size; its ``ETag`` and ``Last-Modified`` stamp the
+    file in ``source.seen``, so that a label that is its own data file is not asked again)."""
+    if is_http(source.fs):
+        data, stamp = _retrying(source, "first bytes", lambda: read_http_head(source.fs, source.path, whole))
+        source.seen["stamp"] = stamp
+        return data, stamp.size
+    size = read_size(source)
+    (head,) = read_ranges(source, [(0, min(size, whole if size <= whole else sniff))])
+    return head.tobytes(), size
 
 
 def read_size(source: Source) -> int:
@@ -132,6 +149,8 @@ def read_stamped(source: Source) -> tuple[Source, int]:
     file checks that it has not changed (:class:`~xarray_crism.errors.FileChangedError`)."""
     if isinstance(source.fs, LocalFileSystem):
         stamp = build_local_stamp(os.stat(source.path))
+    elif is_http(source.fs) and "stamp" in source.seen:
+        stamp = source.seen["stamp"]  # this open already asked: the label's own GET (the label is the data file)
     elif is_http(source.fs):
         stamp = _retrying(source, "size", lambda: read_http_stamp(source.fs, source.path))
     else:
@@ -152,8 +171,9 @@ def read_entries(directory: Source) -> list[str]:
     """The paths of a directory's direct children, sorted (retried like reads); a listing page's links
     that lead elsewhere (``../x``, other servers) are dropped. A server that refuses listings (HTTP 401,
     403, 405) raises :class:`RemoteReadError`."""
+    path = directory.path.rstrip("/") + "/" if is_http(directory.fs) else directory.path  # no redirect to "dir/"
     try:
-        entries = _retrying(directory, "directory listing", lambda: directory.fs.ls(directory.path, detail=False))
+        entries = _retrying(directory, "directory listing", lambda: directory.fs.ls(path, detail=False))
     except Exception as err:
         if not is_listing_refused(err):
             raise
@@ -172,22 +192,20 @@ def read_listing(directory: Source) -> dict[str, str]:
 def read_ranges(source: Source, ranges: Sequence[tuple[int, int]], on_block: OnBlock | None = None) -> list[np.ndarray]:
     """Read byte ranges ``[start, end)`` of one file, each as a writeable uint8 array.
 
-    Local files are read with one open and ``readinto`` (no copy, :mod:`xarray_crism.io.local`); HTTP
-    ones by :mod:`xarray_crism.io.http` (concurrent requests, every answer checked against the range and
-    the stamp); others with fsspec's ``cat_ranges``. A range that comes back with the wrong length raises
+    Local files are read with one open and ``readinto`` (no copy, :mod:`xarray_crism.io.local`); remote
+    ones straight into the arrays (:mod:`xarray_crism.io.remote`: concurrent HTTP requests, every answer
+    checked against the range and the stamp). A range that comes back with the wrong length raises
     :class:`TruncatedFileError`. ``on_block(i, offset, block)`` is called on consecutive pieces of range
     ``i`` (:data:`~xarray_crism.io.local.BLOCK_BYTES` at most; a local piece as soon as it is read, while
-    it is in the CPU cache): a reader decodes there.
+    it is in the CPU cache; a remote range once it is whole): a reader decodes there.
     """
     if isinstance(source.fs, LocalFileSystem):
         return read_local_ranges(source.url, source.path, source.stamp, ranges, on_block)
-    done = _read_remote(source, ranges)
-    out = []
-    for i, (start, end) in enumerate(ranges):
-        check_length(source.url, start, end, len(done[i]))
-        out.append(np.frombuffer(done[i], dtype=np.uint8).copy())
-        for lo in range(0, end - start, BLOCK_BYTES) if on_block is not None else ():
-            on_block(i, lo, out[i][lo : lo + BLOCK_BYTES])  # type: ignore[misc]
+    out = [np.empty(end - start, dtype=np.uint8) for start, end in ranges]
+    read_remote_into(source.fs, source.path, source.url, source.stamp, ranges, [memoryview(a.data) for a in out])
+    for i, buf in enumerate(out if on_block is not None else ()):
+        for lo in range(0, buf.size, BLOCK_BYTES):
+            on_block(i, lo, buf[lo : lo + BLOCK_BYTES])  # type: ignore[misc]
     return out
 
 
@@ -197,68 +215,11 @@ def read_ranges_into(source: Source, ranges: Sequence[tuple[int, int]], out: np.
     if isinstance(source.fs, LocalFileSystem):
         read_local_into(source.url, source.path, source.stamp, ranges, out)
         return
-    done, pos = _read_remote(source, ranges), 0
-    for i, (start, end) in enumerate(ranges):
-        check_length(source.url, start, end, len(done[i]))
-        out[pos : pos + end - start] = np.frombuffer(done[i], dtype=np.uint8)
+    view, views, pos = memoryview(out.data).cast("B"), [], 0
+    for start, end in ranges:
+        views.append(view[pos : pos + end - start])
         pos += end - start
-
-
-def _read_remote(source: Source, ranges: Sequence[tuple[int, int]]) -> dict[int, bytes]:
-    """Every range's bytes (by index), with retries of the ranges that failed."""
-    done: dict[int, bytes] = {}
-    read = _read_http_pending if is_http(source.fs) else _read_fsspec_pending
-    mismatched = False
-    for attempt in range(1, MAX_ATTEMPTS + 2):
-        pending = [i for i in range(len(ranges)) if i not in done]
-        if not pending:
-            break
-        failed = _keep_successes(pending, read(source, ranges, pending), ranges, attempt, done)
-        if failed is not None:
-            what = f"bytes {ranges[failed[0]][0]}-{ranges[failed[0]][1]}"
-            mismatched = _retry_range(source, what, failed[1], attempt, mismatched)
-    return done
-
-
-def _read_http_pending(source: Source, ranges: Sequence[tuple[int, int]], pending: list[int]) -> list[Any]:
-    return read_http_ranges(source.fs, source.path, [ranges[i] for i in pending], source.stamp)
-
-
-def _read_fsspec_pending(source: Source, ranges: Sequence[tuple[int, int]], pending: list[int]) -> list[Any]:
-    return list(source.fs.cat_ranges(
-        [source.path] * len(pending), [ranges[i][0] for i in pending], [ranges[i][1] for i in pending],
-    ))
-
-
-def _retry_range(source: Source, what: str, err: BaseException, attempt: int, mismatched: bool) -> bool:
-    """Wait before retrying a failed range, or raise; an answer that did not match is retried once."""
-    if isinstance(err, MismatchedAnswer):
-        if mismatched or attempt > MAX_ATTEMPTS:
-            raise err.final from None
-        wait_before_retry(source.url, what, err, attempt)
-        return True
-    retry_or_raise(source.url, what, err, min(attempt, MAX_ATTEMPTS))
-    return mismatched
-
-
-def _keep_successes(
-    pending: list[int], blobs: list[Any], ranges: Sequence[tuple[int, int]], attempt: int, done: dict[int, bytes],
-) -> tuple[int, BaseException] | None:
-    """Store the ranges that came back; the first failure (index, error), or None.
-
-    A short answer counts as a (transient) failure before the last attempt; on the last attempt it is
-    kept, and :func:`~xarray_crism.io.local.check_length` then calls the file truncated.
-    """
-    failed = None
-    for i, blob in zip(pending, blobs, strict=True):
-        expected = ranges[i][1] - ranges[i][0]
-        if isinstance(blob, BaseException):
-            failed = failed or (i, blob)
-        elif attempt < MAX_ATTEMPTS and len(blob) < expected:
-            failed = failed or (i, ConnectionError(f"short answer: {len(blob)} of {expected} bytes"))
-        else:
-            done[i] = bytes(blob)
-    return failed
+    read_remote_into(source.fs, source.path, source.url, source.stamp, ranges, views)
 
 
 def _retrying(source: Source, what: str, call: Callable[[], _T]) -> _T:
@@ -273,7 +234,9 @@ class SidecarFinder:
     """Finds companion files by name: the exact name first, then any case variant.
 
     Looks next to the product first, then in each of ``extra_dirs`` (paths or URLs). Directory
-    listings are cached for the life of the finder (one ``open_dataset`` call). Of several case
+    listings are cached in ``listings`` for the life of the finder (one ``open_dataset`` call); the finders
+    of a product's companions (its WA CDR, SW table, DDR) are given the same ``listings``, so that each
+    directory is listed once per call. Of several case
     variants of a name (``x.img`` and ``X.IMG``) and none spelt exactly as asked, all must hold the
     same bytes, else :class:`~xarray_crism.errors.LabelValueError` says which to keep.
     """
@@ -281,7 +244,8 @@ class SidecarFinder:
     product: Source
     extra_dirs: Sequence[str | os.PathLike[str]] = ()
     storage_options: dict[str, Any] | None = None
-    _listings: dict[tuple[int, str], dict[str, list[str]] | None] = field(default_factory=dict)
+    #: (filesystem, directory) -> upper-cased name -> paths (None: the directory cannot be listed).
+    listings: Listings = field(default_factory=dict)
 
     def directories(self) -> list[tuple[fsspec.AbstractFileSystem, str]]:
         """The places searched, in order."""
@@ -347,10 +311,15 @@ class SidecarFinder:
         return _pick_variant(fs, name, paths, label, keyword) if paths else None
 
     def _listing(self, fs: fsspec.AbstractFileSystem, directory: str) -> dict[str, list[str]] | None:
-        key = (id(fs), directory)
-        if key not in self._listings:
-            self._listings[key] = _list_directory(fs, directory)
-        return self._listings[key]
+        key = (_fs_key(fs), directory.rstrip("/"))
+        if key not in self.listings:
+            self.listings[key] = _list_directory(fs, directory)
+        return self.listings[key]
+
+
+def _fs_key(fs: fsspec.AbstractFileSystem) -> str:
+    """Filesystems of the same kind and options list alike (a companion opened by URL gets its own instance)."""
+    return str(tokenize(type(fs).__qualname__, fs.storage_options))
 
 
 def _list_directory(fs: fsspec.AbstractFileSystem, directory: str) -> dict[str, list[str]] | None:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import LabelSyntaxError, LabelValueError, TruncatedFileError
-from ..io.sources import MAX_LABEL_BYTES, Source, read_ranges, read_size
+from ..io.sources import MAX_LABEL_BYTES, Source, read_head, read_ranges
 
 __all__ = [
     "HEAD_BYTES", "SNIFF_BYTES", "LabelText", "build_vicar_image_keywords", "parse_vicar_label", "read_label_text",
@@ -48,12 +48,11 @@ def read_label_text(source: Source) -> LabelText:
     """Read the label of ``source`` (never its data): at most :data:`MAX_LABEL_BYTES`.
 
     A file of up to :data:`HEAD_BYTES` is read whole, in one request. A bigger one is sniffed
-    (:data:`SNIFF_BYTES`), then exactly its label records are read when ``RECORD_BYTES`` and
-    ``LABEL_RECORDS`` say where the label ends, or doubling chunks until ``END``.
+    (:data:`SNIFF_BYTES`; over HTTP its first :data:`HEAD_BYTES`, in that same one request), then
+    exactly its label records are read when ``RECORD_BYTES`` and ``LABEL_RECORDS`` say where the
+    label ends, or doubling chunks until ``END``.
     """
-    size = read_size(source)
-    (head,) = read_ranges(source, [(0, min(size, HEAD_BYTES if size <= HEAD_BYTES else SNIFF_BYTES))])
-    data = head.tobytes()
+    data, size = read_head(source, HEAD_BYTES, SNIFF_BYTES)  # over HTTP: one GET, no size request
     if data.removeprefix(_BOM).lstrip()[:1] == b"<":
         return LabelText(_decode_xml(_read_whole(source, size, data), source.url), "xml")
     if not _ODL_START.match(data):

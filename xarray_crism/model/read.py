@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import CrismError, LabelNotFoundError, LabelSyntaxError, UnsupportedProductError
-from ..io.sources import SidecarFinder, Source, open_source
+from ..io.sources import Listings, SidecarFinder, Source, open_source
 from ..labels.headers import read_label_text
 from .build_pds3 import build_product
 from .build_pds4 import build_pds4_product
@@ -27,14 +27,17 @@ def read_product(
     *,
     sidecar_dirs: Sequence[str | os.PathLike[str]] = (),
     storage_options: dict[str, Any] | None = None,
+    listings: Listings | None = None,
 ) -> tuple[Product, SidecarFinder]:
     """Read a label (local path or fsspec URL) and build its product model.
 
     ``location`` may be a detached label, a PDS4 XML label, an IMG with an attached ODL header,
-    or a data file without one (then its ``.LBL`` or ``.xml`` beside it is read instead).
+    or a data file without one (then its ``.LBL`` or ``.xml`` beside it is read instead). ``listings``:
+    the directory listings already made in this open (a companion's finder shares its product's).
     """
     source = open_source(location, storage_options)
-    finder = SidecarFinder(source, tuple(sidecar_dirs), storage_options)
+    listings = {} if listings is None else listings
+    finder = SidecarFinder(source, tuple(sidecar_dirs), storage_options, listings)
     try:
         label = read_label_text(source)
     except IsADirectoryError as err:
@@ -45,7 +48,7 @@ def read_product(
         detached = _detached_label(finder)
         if detached is None:
             raise _missing_label_error(source, err) from err
-        source, finder = detached, SidecarFinder(detached, tuple(sidecar_dirs), storage_options)
+        source, finder = detached, SidecarFinder(detached, tuple(sidecar_dirs), storage_options, listings)
         label = read_label_text(source)
     if label.kind == "xml":
         return build_pds4_product(source, label.text, finder), finder

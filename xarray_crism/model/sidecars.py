@@ -153,7 +153,7 @@ def _find_wa(product: Product, finder: SidecarFinder) -> Product | None:
     found = find_wa_label(product, finder)
     if found is None:
         return None
-    wa, _ = read_product(found.url, storage_options=_options(found))
+    wa, _ = read_product(found.url, storage_options=_options(found), listings=finder.listings)
     product.attrs.setdefault("sidecar_files", []).append(found.url)
     return wa
 
@@ -225,7 +225,7 @@ def _find_sw_table(finder: SidecarFinder, sensor: str, observed: tuple[int, int]
     chosen = choose_epoch([(epoch, v[1]) for epoch, v in by_epoch.items()], observed)
     if chosen is None:
         return None
-    product, _ = read_product(chosen.url, storage_options=_options(chosen))
+    product, _ = read_product(chosen.url, storage_options=_options(chosen), listings=finder.listings)
     return product
 
 
@@ -239,7 +239,7 @@ def find_ddr(product: Product, finder: SidecarFinder) -> Product:
     found = sorted(finder.matching(pattern), key=lambda s: int(pattern.fullmatch(s.name.upper())[1], 36))  # type: ignore[index]
     if not found:
         raise finder.not_found(f"{stem}_DE###{pid.sensor}_DDR#.LBL", product.source.url, "ddr='auto'")
-    ddr, _ = read_product(found[-1].url, storage_options=_options(found[-1]))
+    ddr, _ = read_product(found[-1].url, storage_options=_options(found[-1]), listings=finder.listings)
     return ddr
 
 
