@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import dask.array as da
 import numpy as np
 import pdr
 import rasterio
 import xarray as xr
+from dask.local import get_sync
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
@@ -118,6 +120,19 @@ def memmap(p: Product) -> np.ndarray:
     return np.memmap(p.img, dtype="<f4", mode="r", shape=(LINES, BANDS, SAMPLES))
 
 
+def dask_raw(p: Product, chunks: tuple[int, ...]) -> Any:
+    """The I/F cube as dask chunks of ``chunks``, not masked (``mask_and_scale=False``; opened lazily)."""
+    ds = open_crism(p.label, mask_and_scale=False, chunks=dict(zip(("band", "line", "sample"), chunks, strict=True)))
+    return ds.i_over_f.data
+
+
+def chunk_task(chunk: Any) -> np.ndarray:
+    """What dask runs for one chunk (its tasks, synchronously), without ``compute``'s optimisation and final copy."""
+    (found,) = get_sync(chunk.__dask_graph__(), chunk.__dask_keys__())
+    values: np.ndarray = found[0][0]
+    return values
+
+
 def fromfile_line(p: Product, line: int) -> np.ndarray:
     frame = np.fromfile(p.img, dtype="<f4", count=BANDS * SAMPLES, offset=line * BANDS * SAMPLES * 4)
     return frame.reshape(BANDS, SAMPLES)
@@ -130,6 +145,8 @@ def groups(p: Product, ds: xr.Dataset, dask_ds: xr.Dataset, src: Any) -> dict[st
     lines, samples = WINDOW
     chunk = dask_ds.i_over_f.data.blocks[0, 0, 0]
     chunk_values = chunk.shape[0] * chunk.shape[1] * chunk.shape[2]
+    raw_chunk = dask_raw(p, chunk.shape).blocks[0, 0, 0]
+    memmap_chunk = da.from_array(memmap(p).transpose(1, 0, 2), chunks=chunk.shape).blocks[0, 0, 0]
     gdal_window = Window(samples.start, lines.start, samples.stop - samples.start, lines.stop - lines.start)
     return {
         "open": {"GDAL": lambda: gdal_open_close(p.label), "xarray-crism": lambda: open_crism(p.label).close(),
@@ -145,6 +162,9 @@ def groups(p: Product, ds: xr.Dataset, dask_ds: xr.Dataset, src: Any) -> dict[st
         "one dask chunk (masked)": {
             "numpy.fromfile": lambda: np.fromfile(p.img, dtype="<f4", count=chunk_values),
             "xarray-crism": chunk.compute,
+            "xarray-crism, its task alone": lambda: chunk_task(chunk),
+            "xarray-crism, raw": raw_chunk.compute,
+            "dask over numpy.memmap (dask's floor)": memmap_chunk.compute,
         },
         "one spectrum": {
             "numpy.fromfile": lambda: fromfile_line(p, SPECTRUM_LINE)[:, SPECTRUM_SAMPLE],
@@ -173,25 +193,27 @@ def groups(p: Product, ds: xr.Dataset, dask_ds: xr.Dataset, src: Any) -> dict[st
 # --------------------------------------------------------------------------- verification
 
 
-def expected_values(cube: np.ndarray) -> dict[str, np.ndarray]:
+def expected_values(cube: np.ndarray, chunk_lines: int) -> dict[str, np.ndarray]:
     return {
-        "full read": cube, "one spectrum": cube[:, SPECTRUM_LINE, SPECTRUM_SAMPLE], "one band": cube[BAND],
+        "full read": cube, "one dask chunk (masked)": cube[:, :chunk_lines],
+        "one spectrum": cube[:, SPECTRUM_LINE, SPECTRUM_SAMPLE], "one band": cube[BAND],
         "64 x 64 window, all bands": cube[:, WINDOW[0], WINDOW[1]], "5 bands as one list": cube[BAND_LIST],
     }
 
 
-def verify(found: dict[str, dict[str, Op]]) -> None:
+def verify(found: dict[str, dict[str, Op]], chunk_lines: int) -> None:
     """Every read returns exactly the generated values (same dtype, bit for bit; NaN where masked); abort otherwise."""
     cube = random_cube()
-    raw, masked = expected_values(cube), expected_values(np.where(cube == np.float32(FILL), np.float32(np.nan), cube))
+    raw = expected_values(cube, chunk_lines)
+    masked = expected_values(np.where(cube == np.float32(FILL), np.float32(np.nan), cube), chunk_lines)
     for op, readers in found.items():
         for reader, fn in readers.items():
             want = masked if reader.startswith("xarray-crism") and "raw" not in reader else raw
             if op not in want or reader == "pdr":
                 continue
             got = np.asarray(fn())
-            if op == "full read" and reader == "numpy.fromfile":
-                got = got.reshape(LINES, BANDS, SAMPLES).transpose(1, 0, 2)
+            if reader == "numpy.fromfile" and op in ("full read", "one dask chunk (masked)"):
+                got = got.reshape(-1, BANDS, SAMPLES).transpose(1, 0, 2)
             if got.dtype != want[op].dtype or not np.array_equal(got, want[op], equal_nan=True):
                 sys.exit(f"verification failed: {reader} {op}: {got.dtype}{got.shape} differs from the written cube")
     print("verified: every reader returns the written values (bit for bit; NaN where xarray-crism masks)", file=sys.stderr)
@@ -281,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     before = load()
     with open_crism(product.label) as ds, open_crism(product.label, chunks={}) as dask_ds, rasterio.open(product.label) as src:
         found = groups(product, ds, dask_ds, src)
-        verify(found)
+        verify(found, dask_ds.i_over_f.data.chunks[1][0])
         timings = {op: interleaved(readers, args.repeat) for op, readers in found.items()}
     write_section(args.out, build_section(timings, args.repeat, before, product.label))
     return 0
