@@ -271,7 +271,10 @@ def build_section(t: dict[str, dict[str, dict[str, float]]], repeat: int, before
         "`mask_and_scale=False`, *masked* is the default, which turns the constant into NaN), GDAL through rasterio, "
         "and pdr. For each operation the readers run in turn, one call each per repeat, so they share the machine's "
         f"load; times are the best and the median of {repeat} repeats after a warm-up (warm page cache). Ratios are "
-        "best to best, to the operation's first row (its bound). Partial reads use datasets opened beforehand. Every "
+        "best to best, to the operation's first row (its bound). Partial reads use datasets opened beforehand. One "
+        "dask chunk is timed with `compute()` (dask's graph, the chunk's task, and the copy dask makes of a single "
+        "chunk's result), beside its task alone (`dask.local.get_sync`, no final copy) and dask over a `numpy.memmap` "
+        "of the same bytes (dask's own floor). Every "
         "reader is checked first to return the written values bit for bit (NaN where masked)."
     )
     return {
