@@ -18,6 +18,7 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import numpy as np
@@ -59,13 +60,13 @@ def read_local_into(url: str, path: str, stamp: Stamp | None, ranges: Sequence[t
     with open(path, "rb", buffering=0) as f:
         fd, pos = f.fileno(), 0
         size = check_local_stamp(url, stamp, os.fstat(fd))
-        last = max(ranges, key=lambda r: r[1], default=(0, 0))
+        last = max(ranges, key=itemgetter(1), default=(0, 0))
         check_length(url, last[0], last[1], max(0, min(last[1], size) - last[0]))
         for start, end in ranges:
-            got = os.preadv(fd, [view[pos : pos + end - start]], start)
-            if got != end - start:
-                check_length(url, start, end, got)
-            pos += end - start
+            n = end - start
+            if os.preadv(fd, [view[pos : pos + n]], start) != n:
+                check_length(url, start, end, os.preadv(fd, [view[pos : pos + n]], start))
+            pos += n
         check_local_stamp(url, stamp, os.fstat(fd))
 
 

@@ -6,7 +6,7 @@ turned into storage order; for every selected index of the slowest storage axis,
 the second axis that the key touches is read (a whole run of slow indices in one range when
 the span is full). One spectrum of a line-interleaved cube is therefore one line of the file,
 and a full read is one range. A key that is not one contiguous run of bytes of a *local* file is
-read through a read-only map instead (:mod:`.mapped`: no byte copied that the key does not keep).
+read through a read-only map instead (:mod:`.local_reads`: no byte copied that the key does not keep).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from fsspec.implementations.local import LocalFileSystem
 from ..formats.layouts import ArrayLayout
 from ..io.sources import Source, read_ranges, read_ranges_into
 from .decoding import Decoding
-from .mapped import read_mapped
+from .local_reads import build_row_ranges, read_mapped, read_rows, rows_beat_map
 
 __all__ = ["Key", "build_ranges", "read_array", "read_whole_range"]
 
@@ -59,7 +59,7 @@ def read_array(source: Source, layout: ArrayLayout, key: Key, decoding: Decoding
     if whole:
         data = read_whole_range(source, layout.dtype, ranges[0], decoding).reshape(runs[0], *inner)
     else:
-        buf = np.empty(sum(end - start for start, end in ranges), dtype=np.uint8)
+        buf = np.empty(unique.size * int(np.prod(inner)) * layout.dtype.itemsize, dtype=np.uint8)
         read_ranges_into(source, ranges, buf)
         data = _outer_index(buf.view(layout.dtype).reshape(unique.size, *inner), selection)
     data = _to_dims(layout, data, dropped)
@@ -93,10 +93,15 @@ def read_whole_range(source: Source, stored: np.dtype, byte_range: tuple[int, in
 def _read_local_strided(
     source: Source, layout: ArrayLayout, storage_key: Sequence[slice | np.ndarray], decoding: Decoding | None,
 ) -> np.ndarray | None:
-    """A local key that is not one run of bytes, read through a map (storage order); None for one run."""
+    """A local key that is not one run of bytes, read straight into the output (storage order): by rows
+    when it keeps whole rows, through a map when it keeps parts of rows. None for one run of bytes."""
     indices = [_indices(k, n) for k, n in zip(storage_key, layout.storage_shape, strict=True)]
     if _is_contiguous(indices, layout.storage_shape):
         return None
+    if all(k.size == n and (np.diff(k) == 1).all() for k, n in zip(indices[2:], layout.storage_shape[2:], strict=True)):
+        ranges = build_row_ranges(layout, indices[0], indices[1])
+        if rows_beat_map(layout, indices[0], ranges):
+            return read_rows(source, layout, (indices[0].size, indices[1].size), ranges, decoding)
     rest = [k if isinstance(k, slice) else i for k, i in zip(storage_key[1:], indices[1:], strict=True)]
     return read_mapped(source, layout, indices[0], rest, decoding)
 

@@ -1,4 +1,4 @@
-"""Local strided reads through a read-only map (:mod:`xarray_crism.model.mapped`): the same values as
+"""Local strided reads, by rows or through a read-only map (:mod:`xarray_crism.model.local_reads`): the same values as
 GDAL on real TRDRs, as the byte-range path (the one remote files take) and as NumPy's indexing,
 raw and masked/scaled, for bands, windows, stepped and negative slices, lists and single values."""
 
@@ -8,6 +8,7 @@ import os
 import uuid
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import fsspec
 import hypothesis.extra.numpy as hnp
@@ -21,14 +22,14 @@ from hypothesis import strategies as st
 from xarray_crism.errors import FileChangedError, TruncatedFileError
 from xarray_crism.formats.layouts import STORAGE_ORDERS, ArrayLayout
 from xarray_crism.io.sources import open_source
-from xarray_crism.model import mapped
+from xarray_crism.model import local_reads
 from xarray_crism.model.decoding import build_decoding
 from xarray_crism.model.reader import read_array
 
 from .conftest import TRDRS
 
 DIMS = ("band", "line", "sample")
-#: isel keys of every shape the mapped path takes (an axis not named is whole); the corpus TRDRs are
+#: isel keys of every shape the local strided paths take (an axis not named is whole); the corpus TRDRs are
 #: 438 (L) or 107 (S) bands x 15 lines x 64 samples.
 KEYS: dict[str, dict[str, Any]] = {
     "one band": {"band": 100},
@@ -100,11 +101,12 @@ def cases(draw: st.DrawFn) -> tuple[Any, ...]:
     dtype = draw(st.sampled_from(["<f4", ">f4", ">i2", "<u2", "<f8"]))
     shape = tuple(draw(st.integers(1, 9)) for _ in range(3))
     key = tuple(draw(st.one_of(
-        st.integers(-n, n - 1), st.slices(n),
+        st.integers(-n, n - 1), st.slices(n), st.just(slice(None)),
         hnp.arrays(np.int64, st.integers(1, 5), elements=st.integers(-n, n - 1)),
     )) for n in shape)
     decode = draw(st.sampled_from(["raw", "mask", "scale"]))
-    return order, dtype, shape, key, decode
+    fault_bytes = draw(st.sampled_from([0, 1 << 16, 1 << 40]))  # whole rows: by preadv always, by size, never
+    return order, dtype, shape, key, decode, fault_bytes
 
 
 def _encoding(dtype: np.dtype, decode: str) -> tuple[dict[str, Any], np.dtype]:
@@ -115,8 +117,8 @@ def _encoding(dtype: np.dtype, decode: str) -> tuple[dict[str, Any], np.dtype]:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=cases())
-def test_mapped_reads_equal_byte_ranges_and_numpy(tmp_path: Path, case: tuple[Any, ...]) -> None:
-    order, dtype_name, shape, key, decode = case
+def test_local_reads_equal_byte_ranges_and_numpy(tmp_path: Path, case: tuple[Any, ...]) -> None:
+    order, dtype_name, shape, key, decode, fault_bytes = case
     dtype = np.dtype(dtype_name)
     canonical = (np.arange(np.prod(shape)) % 11).reshape(shape).astype(dtype)  # holds the constants 3, 5 and 7
     dims = STORAGE_ORDERS[order]
@@ -132,7 +134,8 @@ def test_mapped_reads_equal_byte_ranges_and_numpy(tmp_path: Path, case: tuple[An
         encoding, out_dtype = _encoding(dtype, decode)
         decoding = build_decoding(dtype, encoding, out_dtype)
         expected = decoding.decode(np.asarray(expected), fresh=False)
-    local = read_array(open_source(tmp_path / "cube.img", None), layout, key, decoding)
+    with mock.patch.object(local_reads, "FAULT_BYTES", fault_bytes):
+        local = read_array(open_source(tmp_path / "cube.img", None), layout, key, decoding)
     ranged = read_array(open_source(remote, None), layout, key, decoding)
     want_dtype = decoding.dtype if decoding else dtype.newbyteorder("=")
     for got in (local, ranged):
@@ -141,12 +144,32 @@ def test_mapped_reads_equal_byte_ranges_and_numpy(tmp_path: Path, case: tuple[An
     fsspec.filesystem("memory").rm(remote)
 
 
+@pytest.mark.parametrize("fault_bytes", [0, 1 << 40], ids=["by rows", "by the map"])
+@pytest.mark.parametrize("decode", ["raw", "mask", "scale"])
+@pytest.mark.parametrize("dtype", [">f4", "<f4", ">i2"])
+def test_whole_rows_of_a_bil_cube(tmp_path: Path, fault_bytes: int, decode: str, dtype: str) -> None:
+    """A band, a list of bands, every other line: whole rows, read by ``preadv`` or through the map alike."""
+    canonical = (np.arange(6 * 7 * 5) % 11).reshape(6, 7, 5).astype(dtype)  # band, line, sample
+    (tmp_path / "cube.img").write_bytes(canonical.transpose(1, 0, 2).tobytes())
+    layout = ArrayLayout("cube.img", 0, np.dtype(dtype), ("line", "band", "sample"), (7, 6, 5), DIMS)
+    decoding = None if decode == "raw" else build_decoding(np.dtype(dtype), *_encoding(np.dtype(dtype), decode))
+    for key in [(2, slice(None), slice(None)), (np.array([4, 0, 4]), slice(1, None), slice(None)),
+                (slice(None), slice(None, None, -2), slice(None)), (slice(None, 3), np.array([6, 2]), slice(None))]:
+        expected = _outer(canonical, dict(zip(DIMS, key, strict=True)))
+        if decoding is not None:
+            expected = decoding.decode(np.asarray(expected), fresh=False)
+        with mock.patch.object(local_reads, "FAULT_BYTES", fault_bytes):
+            got = read_array(open_source(tmp_path / "cube.img", None), layout, key, decoding)
+        assert got.dtype == (decoding.dtype if decoding else np.dtype(dtype).newbyteorder("="))
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_as_slice_keeps_evenly_spaced_indices_of_either_step() -> None:
-    assert mapped.as_slice(np.array([4])) == slice(4, 5)
-    assert mapped.as_slice(np.array([2, 5, 8])) == slice(2, 11, 3)
-    assert mapped.as_slice(np.array([6, 4, 2, 0])) == slice(6, None, -2)
-    assert mapped.as_slice(np.array([3, 3])).tolist() == [3, 3]  # type: ignore[union-attr]
-    assert mapped.as_slice(np.array([1, 2, 4])).tolist() == [1, 2, 4]  # type: ignore[union-attr]
+    assert local_reads.as_slice(np.array([4])) == slice(4, 5)
+    assert local_reads.as_slice(np.array([2, 5, 8])) == slice(2, 11, 3)
+    assert local_reads.as_slice(np.array([6, 4, 2, 0])) == slice(6, None, -2)
+    assert local_reads.as_slice(np.array([3, 3])).tolist() == [3, 3]  # type: ignore[union-attr]
+    assert local_reads.as_slice(np.array([1, 2, 4])).tolist() == [1, 2, 4]  # type: ignore[union-attr]
 
 
 # --- the checks of the byte-range reads hold ------------------------------------------------------------------------

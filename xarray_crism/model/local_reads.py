@@ -1,11 +1,14 @@
-"""Strided reads of a local file: the kept values copied (and decoded) from a read-only map into the output.
+"""Strided reads of a local file, straight into the output: whole rows by ``preadv``, parts of rows from a map.
 
-A key that is not one contiguous run of bytes (one band of a line-interleaved cube, a window of all
-bands, a spectrum, a list of bands) is read from the file mapped read-only
-(:func:`~xarray_crism.io.local.read_local_mapped`): the selected values are copied straight into
-the output array, a few hundred KiB of it at a time, and each such block is decoded (masked,
-scaled) while it is still in the CPU cache. No byte the key does not keep is copied, and there is
-no Python work per row. Remote files are read by byte ranges instead (:mod:`.reader`).
+A row is the run of the axes after the second (the samples of one band of one line, for a
+line-interleaved cube). A key that keeps whole rows (one band, a list of bands, every other line)
+is read row run by row run with one ``preadv`` each, straight into the output
+(:func:`read_rows`): no buffer, no selection afterwards, no byte read that is not kept. A key
+that keeps part of each row (a window of all bands, a spectrum) is read from the file mapped
+read-only (:func:`read_mapped`, :func:`~xarray_crism.io.local.read_local_mapped`): the selected
+values are copied into the output a few hundred KiB at a time, each block decoded (masked,
+scaled) while it is still in the CPU cache; one system call per kept piece would cost more.
+Remote files are read by byte ranges instead (:mod:`.reader`).
 """
 
 from __future__ import annotations
@@ -16,16 +19,18 @@ from math import prod
 import numpy as np
 
 from ..formats.layouts import ArrayLayout
-from ..io.local import read_local_mapped
+from ..io.local import read_local_into, read_local_mapped
 from ..io.sources import Source
 from .decoding import Decoding
 
-__all__ = ["as_slice", "read_mapped"]
+__all__ = ["as_slice", "build_row_ranges", "read_mapped", "read_rows", "rows_beat_map"]
 
 Index = slice | np.ndarray
 
 #: Bytes of output copied and decoded at a time (about half an L2 cache).
 MAPPED_BLOCK_BYTES = 1 << 19
+#: Bytes a page fault of a file map makes readable at once (Linux maps 16 pages around the fault).
+FAULT_BYTES = 1 << 16
 
 
 def read_mapped(
@@ -48,6 +53,36 @@ def read_mapped(
 
     span = (layout.offset + lo * slab, layout.offset + hi * slab)
     return read_local_mapped(source.url, source.path, source.stamp, span, copy)
+
+
+def build_row_ranges(layout: ArrayLayout, slow: np.ndarray, second: np.ndarray) -> list[tuple[int, int]]:
+    """Byte ranges of the whole rows at ``slow`` x ``second``, in that order; rows next to each other in
+    the file share one range."""
+    row_bytes = prod(layout.storage_shape[2:]) * layout.dtype.itemsize
+    starts = (layout.offset + (slow[:, None] * layout.storage_shape[1] + second[None, :]) * row_bytes).ravel()
+    first = np.concatenate(([0], np.flatnonzero(np.diff(starts) != row_bytes) + 1))
+    ends = starts[first] + np.diff(np.concatenate((first, [starts.size]))) * row_bytes
+    return list(zip(starts[first].tolist(), ends.tolist(), strict=True))
+
+
+def rows_beat_map(layout: ArrayLayout, slow: np.ndarray, ranges: Sequence[tuple[int, int]]) -> bool:
+    """Whether one ``preadv`` per range costs less than the map's page faults: the ranges lie further
+    apart than a fault maps (one band of a line-interleaved cube), so the map would fault once per range."""
+    span = (int(slow.max()) - int(slow.min()) + 1) * prod(layout.storage_shape[1:]) * layout.dtype.itemsize
+    return len(ranges) * FAULT_BYTES <= span
+
+
+def read_rows(
+    source: Source, layout: ArrayLayout, shape: tuple[int, int], ranges: Sequence[tuple[int, int]],
+    decoding: Decoding | None,
+) -> np.ndarray:
+    """The whole rows of ``ranges`` (:func:`build_row_ranges` of ``shape`` slow x second indices) read
+    straight into the output, in storage order, native byte order (decoded with ``decoding``)."""
+    raw = np.empty((*shape, *layout.storage_shape[2:]), dtype=layout.dtype)
+    read_local_into(source.url, source.path, source.stamp, ranges, raw.reshape(-1).view(np.uint8))
+    if decoding is None:
+        return raw if raw.dtype.isnative else raw.byteswap(inplace=True).view(raw.dtype.newbyteorder("="))
+    return decoding.decode(raw, fresh=True)
 
 
 def _copy_blocks(view: np.ndarray, slow: np.ndarray, keys: Sequence[Index], out: np.ndarray, decoding: Decoding | None) -> None:
