@@ -5,10 +5,10 @@ file's stamp is checked before and after the reads (not rewritten while being re
 read raises :class:`~xarray_crism.errors.TruncatedFileError`. ``on_block`` lets a reader decode each
 piece of a range while it is still in the CPU cache.
 
-:func:`read_local_mapped` maps a span read-only instead, for strided reads (one band of a
-line-interleaved cube, a window of all bands): the reader copies only the values it keeps, as
-``numpy.memmap`` does, where ``preadv`` would make one system call per row or copy every byte of the
-span. The same checks hold (size before, stamp before and after). One limit it shares with
+:func:`read_local_mapped` maps a span read-only instead, for strided reads that keep part of each
+row (a window of all bands, a spectrum): the reader copies only the values it keeps, as
+``numpy.memmap`` does, where ``preadv`` would make one system call per kept piece or copy every byte
+of the span. The same checks hold (size before, stamp before and after). One limit it shares with
 ``numpy.memmap``: a file truncated by another process *during* the copy (between the two checks,
 a millisecond or so) stops the process with ``SIGBUS``, where a read would have raised.
 """
@@ -64,8 +64,9 @@ def read_local_into(url: str, path: str, stamp: Stamp | None, ranges: Sequence[t
         check_length(url, last[0], last[1], max(0, min(last[1], size) - last[0]))
         for start, end in ranges:
             n = end - start
-            if os.preadv(fd, [view[pos : pos + n]], start) != n:
-                check_length(url, start, end, os.preadv(fd, [view[pos : pos + n]], start))
+            got = os.preadv(fd, [view[pos : pos + n]], start)
+            if got != n:
+                check_length(url, start, end, got)
             pos += n
         check_local_stamp(url, stamp, os.fstat(fd))
 

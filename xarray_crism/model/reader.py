@@ -6,7 +6,8 @@ turned into storage order; for every selected index of the slowest storage axis,
 the second axis that the key touches is read (a whole run of slow indices in one range when
 the span is full). One spectrum of a line-interleaved cube is therefore one line of the file,
 and a full read is one range. A key that is not one contiguous run of bytes of a *local* file is
-read through a read-only map instead (:mod:`.local_reads`: no byte copied that the key does not keep).
+read straight into the output instead (:mod:`.local_reads`: whole rows by ``preadv``, parts of
+rows through a read-only map; no byte copied that the key does not keep).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def _read_local_strided(
     indices = [_indices(k, n) for k, n in zip(storage_key, layout.storage_shape, strict=True)]
     if _is_contiguous(indices, layout.storage_shape):
         return None
-    if all(k.size == n and (np.diff(k) == 1).all() for k, n in zip(indices[2:], layout.storage_shape[2:], strict=True)):
+    if all(_is_full(k, n) for k, n in zip(indices[2:], layout.storage_shape[2:], strict=True)):
         ranges = build_row_ranges(layout, indices[0], indices[1])
         if rows_beat_map(layout, indices[0], ranges):
             return read_rows(source, layout, (indices[0].size, indices[1].size), ranges, decoding)
@@ -120,7 +121,12 @@ def _is_contiguous(indices: Sequence[np.ndarray], shape: Sequence[int]) -> bool:
     j = next((i for i, k in enumerate(indices) if k.size != 1), len(indices))
     if j < len(indices) and not (np.diff(indices[j]) == 1).all():
         return False
-    return all(k.size == n and (np.diff(k) == 1).all() for k, n in zip(indices[j + 1 :], shape[j + 1 :], strict=True))
+    return all(_is_full(k, n) for k, n in zip(indices[j + 1 :], shape[j + 1 :], strict=True))
+
+
+def _is_full(indices: np.ndarray, size: int) -> bool:
+    """Whether ``indices`` (of an axis of ``size``) are the whole axis, in order."""
+    return indices.size == size and bool((np.diff(indices) == 1).all())
 
 
 def _is_whole(selection: Sequence[slice | np.ndarray], shape: tuple[int, ...]) -> bool:
