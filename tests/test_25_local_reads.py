@@ -175,15 +175,16 @@ def test_as_slice_keeps_evenly_spaced_indices_of_either_step() -> None:
 # --- the checks of the byte-range reads hold ------------------------------------------------------------------------
 
 
-def test_a_band_read_after_the_file_changed_raises(corpus_copy: Path) -> None:
+def test_a_strided_read_after_the_file_changed_raises(corpus_copy: Path) -> None:
     label = corpus_copy / TRDRS[0].name
     img = label.with_suffix(".img")
     with xr.open_dataset(label, engine="crism") as ds:
         ds.i_over_f.isel(band=3).values  # noqa: B018
         stat = img.stat()
         os.utime(img, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-        with pytest.raises(FileChangedError, match="open it again"):
-            ds.i_over_f.isel(band=3).values  # noqa: B018
+        for key in KEYS.values():  # by rows and through the map alike
+            with pytest.raises(FileChangedError, match="open it again"):
+                ds.i_over_f.isel(**key).values  # noqa: B018
 
 
 def test_a_strided_read_past_the_end_of_the_file_raises(tmp_path: Path) -> None:
