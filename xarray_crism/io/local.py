@@ -4,20 +4,31 @@ A range is bounded by the file's size before anything is allocated (sizes come f
 file's stamp is checked before and after the reads (not rewritten while being read), and a short
 read raises :class:`~xarray_crism.errors.TruncatedFileError`. ``on_block`` lets a reader decode each
 piece of a range while it is still in the CPU cache.
+
+:func:`read_local_mapped` maps a span read-only instead, for strided reads that keep part of each
+row (a window of all bands, a spectrum): the reader copies only the values it keeps, as
+``numpy.memmap`` does, where ``preadv`` would make one system call per kept piece or copy every byte
+of the span. The same checks hold (size before, stamp before and after). One limit it shares with
+``numpy.memmap``: a file truncated by another process *during* the copy (between the two checks,
+a millisecond or so) stops the process with ``SIGBUS``, where a read would have raised.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from operator import itemgetter
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ..errors import RemoteReadError, TruncatedFileError
 from .stamps import Stamp, check_local_stamp
 
-__all__ = ["BLOCK_BYTES", "OnBlock", "check_length", "read_local_into", "read_local_ranges"]
+__all__ = ["BLOCK_BYTES", "OnBlock", "check_length", "read_local_into", "read_local_mapped", "read_local_ranges"]
+
+T = TypeVar("T")
 
 #: Bytes per piece handed to a reader's ``on_block`` (a few hundred KiB: about an L2 cache).
 BLOCK_BYTES = 1 << 18
@@ -49,14 +60,35 @@ def read_local_into(url: str, path: str, stamp: Stamp | None, ranges: Sequence[t
     with open(path, "rb", buffering=0) as f:
         fd, pos = f.fileno(), 0
         size = check_local_stamp(url, stamp, os.fstat(fd))
-        last = max(ranges, key=lambda r: r[1], default=(0, 0))
+        last = max(ranges, key=itemgetter(1), default=(0, 0))
         check_length(url, last[0], last[1], max(0, min(last[1], size) - last[0]))
         for start, end in ranges:
-            got = os.preadv(fd, [view[pos : pos + end - start]], start)
-            if got != end - start:
+            n = end - start
+            got = os.preadv(fd, [view[pos : pos + n]], start)
+            if got != n:
                 check_length(url, start, end, got)
-            pos += end - start
+            pos += n
         check_local_stamp(url, stamp, os.fstat(fd))
+
+
+def read_local_mapped(
+    url: str, path: str, stamp: Stamp | None, byte_range: tuple[int, int], copy: Callable[[np.ndarray], T],
+) -> T:
+    """``copy(span)`` on bytes ``[start, end)`` of a local file mapped read-only (a uint8 array); its result.
+
+    ``copy`` must copy out what it keeps: the mapping goes when the last view of it does.
+    """
+    start, end = byte_range
+    with open(path, "rb", buffering=0) as f:
+        size = check_local_stamp(url, stamp, os.fstat(f.fileno()))
+        check_length(url, start, end, max(0, min(end, size) - start))
+        if end == start:
+            return copy(np.empty(0, dtype=np.uint8))
+        base = start - start % mmap.ALLOCATIONGRANULARITY
+        mapped = mmap.mmap(f.fileno(), end - base, access=mmap.ACCESS_READ, offset=base)
+        result = copy(np.frombuffer(mapped, dtype=np.uint8, count=end - start, offset=start - base))
+        check_local_stamp(url, stamp, os.fstat(f.fileno()))
+    return result
 
 
 def _read_blocks(f: Any, buf: np.ndarray, i: int, on_block: OnBlock) -> int:

@@ -5,7 +5,9 @@ arrays, one per dimension, as xarray's ``OUTER`` indexing support hands them ove
 turned into storage order; for every selected index of the slowest storage axis, the span of
 the second axis that the key touches is read (a whole run of slow indices in one range when
 the span is full). One spectrum of a line-interleaved cube is therefore one line of the file,
-and a full read is one range.
+and a full read is one range. A key that is not one contiguous run of bytes of a *local* file is
+read straight into the output instead (:mod:`.local_reads`: whole rows by ``preadv``, parts of
+rows through a read-only map; no byte copied that the key does not keep).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+from fsspec.implementations.local import LocalFileSystem
 
 from ..formats.layouts import ArrayLayout
 from ..io.sources import Source, read_ranges, read_ranges_into
 from .decoding import Decoding
+from .local_reads import build_row_ranges, read_mapped, read_rows, rows_beat_map
 
 __all__ = ["Key", "build_ranges", "read_array", "read_whole_range"]
 
@@ -39,6 +43,10 @@ def read_array(source: Source, layout: ArrayLayout, key: Key, decoding: Decoding
         shape = [sizes[d] for i, d in enumerate(layout.dims) if i not in dropped]
         return np.empty(shape, dtype=decoding.dtype if decoding else layout.dtype.newbyteorder("="))
     slow = _indices(storage_key[0], layout.storage_shape[0])
+    if isinstance(source.fs, LocalFileSystem):
+        data = _read_local_strided(source, layout, storage_key, decoding)
+        if data is not None:
+            return _to_dims(layout, data, dropped)
     unique = np.unique(slow)
     pieces = _pieces(storage_key[1], layout.storage_shape[1], _row_bytes(layout))
     ranges, runs = build_ranges(layout, unique, pieces)
@@ -52,12 +60,10 @@ def read_array(source: Source, layout: ArrayLayout, key: Key, decoding: Decoding
     if whole:
         data = read_whole_range(source, layout.dtype, ranges[0], decoding).reshape(runs[0], *inner)
     else:
-        buf = np.empty(sum(end - start for start, end in ranges), dtype=np.uint8)
+        buf = np.empty(unique.size * int(np.prod(inner)) * layout.dtype.itemsize, dtype=np.uint8)
         read_ranges_into(source, ranges, buf)
         data = _outer_index(buf.view(layout.dtype).reshape(unique.size, *inner), selection)
-    data = data.transpose([layout.storage_dims.index(d) for d in layout.dims])
-    if dropped:
-        data = data[tuple(0 if i in dropped else slice(None) for i in range(data.ndim))]
+    data = _to_dims(layout, data, dropped)
     if whole:
         return data
     if decoding is not None:
@@ -83,6 +89,44 @@ def read_whole_range(source: Source, stored: np.dtype, byte_range: tuple[int, in
 
     buf = read_ranges(source, [byte_range], on_block)[0]
     return buf.view(native) if out is None else out
+
+
+def _read_local_strided(
+    source: Source, layout: ArrayLayout, storage_key: Sequence[slice | np.ndarray], decoding: Decoding | None,
+) -> np.ndarray | None:
+    """A local key that is not one run of bytes, read straight into the output (storage order): by rows
+    when it keeps whole rows, through a map when it keeps parts of rows. None for one run of bytes."""
+    indices = [_indices(k, n) for k, n in zip(storage_key, layout.storage_shape, strict=True)]
+    if _is_contiguous(indices, layout.storage_shape):
+        return None
+    if all(_is_full(k, n) for k, n in zip(indices[2:], layout.storage_shape[2:], strict=True)):
+        ranges = build_row_ranges(layout, indices[0], indices[1])
+        if rows_beat_map(layout, indices[0], ranges):
+            return read_rows(source, layout, (indices[0].size, indices[1].size), ranges, decoding)
+    rest = [k if isinstance(k, slice) else i for k, i in zip(storage_key[1:], indices[1:], strict=True)]
+    return read_mapped(source, layout, indices[0], rest, decoding)
+
+
+def _to_dims(layout: ArrayLayout, data: np.ndarray, dropped: set[int]) -> np.ndarray:
+    """``data`` (storage order) in ``dims`` order, without the axes an integer indexed."""
+    data = data.transpose([layout.storage_dims.index(d) for d in layout.dims])
+    if dropped:
+        data = data[tuple(0 if i in dropped else slice(None) for i in range(data.ndim))]
+    return data
+
+
+def _is_contiguous(indices: Sequence[np.ndarray], shape: Sequence[int]) -> bool:
+    """Whether the selected indices (storage order) are one run of bytes: single indices, then one
+    ascending run, then whole axes."""
+    j = next((i for i, k in enumerate(indices) if k.size != 1), len(indices))
+    if j < len(indices) and not (np.diff(indices[j]) == 1).all():
+        return False
+    return all(_is_full(k, n) for k, n in zip(indices[j + 1 :], shape[j + 1 :], strict=True))
+
+
+def _is_full(indices: np.ndarray, size: int) -> bool:
+    """Whether ``indices`` (of an axis of ``size``) are the whole axis, in order."""
+    return indices.size == size and bool((np.diff(indices) == 1).all())
 
 
 def _is_whole(selection: Sequence[slice | np.ndarray], shape: tuple[int, ...]) -> bool:
