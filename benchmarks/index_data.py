@@ -17,7 +17,7 @@ import numpy as np
 
 from xarray_crism.archive.index import read_index_table
 from xarray_crism.io.sources import open_source
-from xarray_crism.testing.volume import INDEX_COLUMNS, write_index
+from xarray_crism.testing.volume import write_index
 
 QUOTED = ("CHARACTER", "TIME")
 CLASSES = np.array(["FRT", "HRL", "HRS", "FRS", "ATO", "MSP", "HSP"])
@@ -110,7 +110,8 @@ def _instrument(rows: int, rng: np.random.Generator, sensor: np.ndarray) -> dict
         "COMPRESSION_TYPE": np.full(rows, "NONE"), "MRO:WAVELENGTH_FILTER": np.full(rows, "0"),
         "MRO:WAVELENGTH_FILE_NAME": np.where(ir, "CDR450924300802_WA0300000L_3.IMG", "CDR450924300802_WA0300000S_2.IMG"),
         "MRO:PIXEL_PROC_FILE_NAME": np.full(rows, "N/A"), "MRO:LOOKUP_TABLE_FILE_NAME": np.full(rows, "N/A"),
-        "MRO:DETECTOR_TEMPERATURE": _reals(np.where(ir, rng.uniform(-170, -150, rows), rng.uniform(-60, -40, rows)), "%.3f", none),
+        "MRO:DETECTOR_TEMPERATURE": _reals(
+            np.where(ir, rng.uniform(-170, -150, rows), rng.uniform(-60, -40, rows)), "%.3f", none),
         "MRO:OPTICAL_BENCH_TEMPERATURE": _reals(rng.uniform(-80, -70, rows), "%.3f", none),
         "MRO:SPECTROMETER_HOUSING_TEMP": _reals(rng.uniform(-90, -80, rows), "%.3f", none),
         "MRO:SPHERE_TEMPERATURE": _reals(rng.uniform(-40, 0, rows), "%.3f", none),

@@ -126,7 +126,7 @@ class LazyEntries(LazyDict):
     def __contains__(self, key: object) -> bool:
         return key in self._positions or key in self._added
 
-    def keys(self) -> KeysView[str]:  # type: ignore[override]
+    def keys(self) -> KeysView[str]:
         return KeysView(self)
 
     def __setitem__(self, key: str, value: Any) -> None:
