@@ -28,7 +28,6 @@ Conventions (the SIS does not define queries):
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import posixpath
 import re
@@ -41,6 +40,7 @@ import numpy as np
 from ..errors import LabelValueError, QueryError
 from ..formats.products import ProductId, parse_product_id
 from .footprints import CORNERS, build_arc, find_intersecting
+from .row_filters import find_normalised_in, find_observations, find_pattern_matches, find_product_codes
 from .volumes import Volume
 
 if TYPE_CHECKING:
@@ -159,27 +159,23 @@ def select_rows(index: pd.DataFrame, query: Query, url: str) -> pd.DataFrame:
     """The rows of ``index`` that satisfy every filter of ``query`` (``url`` names the archive in errors)."""
     _check_columns(index, query, url)
     keep = np.ones(len(index), dtype=bool)
-    pid = index["PRODUCT_ID"].str.upper()
     if query.observation_id is not None:
-        obs = _upper(index, "OBSERVATION_ID")
-        full = (_upper(index, "OBSERVATION_TYPE").fillna("") if "OBSERVATION_TYPE" in index else "") + obs
-        keep &= (obs.isin(query.observation_id) | full.isin(query.observation_id)).to_numpy(dtype=bool, na_value=False)
+        keep &= find_observations(index["OBSERVATION_ID"], index.get("OBSERVATION_TYPE"), query.observation_id)
     for key in _TEXT_FILTERS:
         if (values := getattr(query, key)) is not None:
             column = (_columns_for(index, key) or ("",))[0]  # present: _check_columns ran
-            keep &= _upper(index, column).isin(values).to_numpy(dtype=bool, na_value=False)
+            keep &= find_normalised_in(index[column], values)
     if query.sol is not None:
         keep &= index["SOL"].between(*query.sol).to_numpy(dtype=bool, na_value=False)
-    if query.product_type is not None:
-        code = pid.str.extract(r"^[A-Z]{3}[0-9A-F]{8}_[0-9A-F]{2}_([A-Z]{2})", expand=False)
-        match = _upper(index, "PRODUCT_TYPE").isin(query.product_type) | code.isin(query.product_type)
-        keep &= match.to_numpy(dtype=bool, na_value=False)
+    if query.product_type is not None:  # the PRODUCT_TYPE column, else the product code of the name
+        by_type = find_normalised_in(index["PRODUCT_TYPE"], query.product_type)
+        keep &= by_type | find_product_codes(index["PRODUCT_ID"], query.product_type, keep & ~by_type)
     if query.product_id is not None:
-        keep &= np.array([fnmatch.fnmatchcase(p, query.product_id) for p in pid.fillna("")], dtype=bool)
+        keep &= find_pattern_matches(index["PRODUCT_ID"], query.product_id, keep)
     keep &= _in_time_range(index, query.start, query.stop)
     if query.bbox is not None:
         keep &= find_intersecting(index, query.bbox, keep)  # only the rows still kept: 10^6 in a mission index
-    return index[keep]
+    return index if keep.all() else index[keep]  # (no copy of a whole mission index when nothing is left out)
 
 
 def _check_columns(index: pd.DataFrame, query: Query, url: str) -> None:
@@ -363,10 +359,6 @@ def _texts(value: str | int | Iterable[str | int] | None) -> tuple[str, ...] | N
         return None
     items = [value] if isinstance(value, (str, int)) else list(value)
     return tuple(str(v).strip().upper() for v in items)
-
-
-def _upper(index: pd.DataFrame, column: str) -> pd.Series:
-    return index[column].str.strip().str.upper()
 
 
 def _stem(name: Any) -> str:
