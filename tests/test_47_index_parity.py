@@ -10,6 +10,7 @@ real CDR6 tables, and on a generated index of awkward fields read in many small 
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from xarray_crism.archive.catalog import Query, build_entries, select_rows
 from xarray_crism.archive.footprints import CORNERS, build_arc, find_intersecting
 from xarray_crism.archive.index import read_index, read_index_table
 from xarray_crism.archive.intake_plugin import LazyEntries, build_reader
-from xarray_crism.archive.volumes import read_volume
+from xarray_crism.archive.volumes import _ESCAPES, find_escape_candidates, read_volume
 from xarray_crism.errors import LabelValueError
 from xarray_crism.formats.tables import Column, is_number
 from xarray_crism.io.sources import open_source
@@ -224,3 +225,59 @@ def test_catalog_entries_are_made_on_access_and_equal_the_eager_entries(
     assert "extra" in cat and len(cat.entries) == 5
     del cat["extra"]
     assert "extra" not in cat and len(cat.entries) == 4
+
+
+def _old_select(index: pd.DataFrame, query: Query) -> pd.DataFrame:
+    """The text filters as they were: every row stripped and upper-cased by pandas (no bbox, no times)."""
+    def upper(column: str) -> pd.Series:
+        return index[column].str.strip().str.upper()
+
+    keep = np.ones(len(index), dtype=bool)
+    pid = index["PRODUCT_ID"].str.upper()
+    if query.observation_id is not None:
+        ids, full = query.observation_id, upper("OBSERVATION_TYPE").fillna("") + upper("OBSERVATION_ID")
+        keep &= (upper("OBSERVATION_ID").isin(ids) | full.isin(ids)).to_numpy(dtype=bool, na_value=False)
+    for key, column in (("class_type", "OBSERVATION_TYPE"), ("sensor", "MRO:SENSOR_ID")):
+        if getattr(query, key) is not None:
+            keep &= upper(column).isin(getattr(query, key)).to_numpy(dtype=bool, na_value=False)
+    if query.product_type is not None:
+        code = pid.str.extract(r"^[A-Z]{3}[0-9A-F]{8}_[0-9A-F]{2}_([A-Z]{2})", expand=False)
+        keep &= (upper("PRODUCT_TYPE").isin(query.product_type) | code.isin(query.product_type)).to_numpy(bool, na_value=False)
+    if query.product_id is not None:
+        keep &= np.array([fnmatch.fnmatchcase(p, query.product_id) for p in pid.fillna("")], dtype=bool)
+    return index[keep]
+
+
+def test_the_text_filters_select_what_the_per_row_expressions_selected(awkward: Path) -> None:
+    index = read_index(awkward)
+    rng = np.random.default_rng(9)
+    n = len(index)
+    index["OBSERVATION_ID"] = pd.array(rng.choice([" 00014679", "0001458f ", "00014679", "N/A", ""], n), dtype="string")
+    index.loc[rng.random(n) < 0.1, "OBSERVATION_ID"] = pd.NA
+    index["OBSERVATION_TYPE"] = pd.array(rng.choice(["FRT", "frt ", "HRL", "", "FR"], n), dtype="string")
+    index.loc[rng.random(n) < 0.1, "OBSERVATION_TYPE"] = pd.NA
+    index["MRO:SENSOR_ID"] = pd.array(rng.choice(["S", "l", " L", "J"], n), dtype="string")
+    index["PRODUCT_TYPE"] = pd.array(rng.choice(["TRDR", "ddr", " MTRDR", "N/A"], n), dtype="string")
+    codes = rng.choice(["IF", "RA", "DE", "if", "SC"], n)
+    index["PRODUCT_ID"] = pd.array([f"FRT{i:08X}_07_{c}166J_MTR3" for i, c in enumerate(codes)], dtype="string")
+    index.loc[rng.random(n) < 0.05, "PRODUCT_ID"] = pd.NA
+    queries = [
+        Query(observation_id=("00014679",)), Query(observation_id=("FRT00014679", "0001458F")),
+        Query(observation_id=("T00014679",)),
+        Query(observation_id=("FR0001458F", "")), Query(class_type=("FRT",)), Query(sensor=("L", "S")),
+        Query(product_type=("TRDR",)), Query(product_type=("IF", "DDR")), Query(product_type=("MTRDR", "RA"), sensor=("L",)),
+        Query(product_id="*_IF166J_*"), Query(product_id="FRT000000[0-9]?_*", class_type=("FRT", "HRL")),
+    ]
+    for query in queries:
+        pd.testing.assert_frame_equal(select_rows(index, query, "index"), _old_select(index, query), obj=str(query))
+
+
+def test_the_path_screen_keeps_every_path_the_escape_pattern_matches() -> None:
+    rng = np.random.default_rng(11)
+    alphabet = [*"ab./~:%\\2E\t \x00\n\xa0\u2003\x1f", "..", "/.", "%2e", "~user"]
+    paths = ["".join(rng.choice(alphabet, rng.integers(0, 12))) for _ in range(20000)]
+    paths += ["TRDR/2009/FRT00014679/FRT00014679_07_IF166J_MTR3.IMG", "a/ ../b", "a/\u2003~/b", "x\x00", ""]
+    screened = find_escape_candidates(paths)
+    matched = np.array([_ESCAPES.search(p) is not None for p in paths])
+    assert matched.sum() > 1000 and not (matched & ~screened).any()
+    assert screened.mean() < 0.95 and not screened[-5] and screened[-4:-1].all()
