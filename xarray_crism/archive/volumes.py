@@ -46,9 +46,6 @@ _REQUIRED_COLUMNS = ("PRODUCT_ID", "FILE_SPECIFICATION_NAME")
 #: What ``check_index_paths`` looks for before the one rule of ``check_relative_path`` (see there).
 _ESCAPES = re.compile(r"(?:^|/)\s*(?:\.\.?|~[^/]*)\s*(?:/|$)|[:\\\x00]|%[0-9A-Fa-f]{2}")
 _CANDIDATE_ROWS = 65536
-_BLANKS = np.array([chr(code).isspace() for code in range(256)])
-_ALWAYS = np.array([ord(c) for c in ":\\\x00%"], dtype=np.uint32)
-_OPENERS = np.array([ord(c) for c in ".~"], dtype=np.uint32)
 #: Index columns that must hold numbers (footprints and bounding-box filters compare them).
 _COORDINATE_SUFFIXES = ("_LATITUDE", "_LONGITUDE")
 
@@ -115,11 +112,18 @@ def _candidates(specs: list[str]) -> np.ndarray:
     if not width:
         return np.zeros(len(specs), dtype=bool)
     points = np.array(specs, dtype=f"U{width}").view(np.uint32).reshape(len(specs), width)
-    blank = np.where(points > 255, True, _BLANKS[np.minimum(points, 255)])
-    opens = np.ones_like(blank)  # whether a component may start here: first, or after "/" or a blank
-    opens[:, 1:] = (points[:, :-1] == ord("/")) | blank[:, :-1]
-    hits = (np.isin(points, _ALWAYS) | (np.isin(points, _OPENERS) & opens)) & (np.arange(width) < lengths[:, None])
-    return np.asarray(hits.any(axis=1))
+    hits = (points == ord(":")) | (points == ord("\\")) | (points == ord("%"))
+    found = hits.any(axis=1) | ((points == 0).sum(axis=1) > width - lengths)  # a NUL inside, not the padding
+    rows, columns = np.nonzero((points == ord(".")) | (points == ord("~")))
+    before = points[rows, np.maximum(columns - 1, 0)]
+    opens = (columns == 0) | (before == ord("/")) | _is_blank(before)  # first in a component, blanks aside
+    found[rows[opens]] = True
+    return found
+
+
+def _is_blank(points: np.ndarray) -> np.ndarray:
+    """Whether each code point is ``str.isspace`` in Latin-1 (tab..CR, FS..space, NEL, NBSP), or beyond Latin-1."""
+    return np.asarray(((points - 9) <= 4) | ((points - 28) <= 4) | (points == 0x85) | (points == 0xA0) | (points > 0xFF))
 
 
 def check_index_columns(index: pd.DataFrame, label: str) -> None:
