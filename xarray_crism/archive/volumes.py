@@ -118,7 +118,7 @@ def _candidates(specs: list[str]) -> np.ndarray:
     before = points[rows, np.maximum(columns - 1, 0)]
     opens = (columns == 0) | (before == ord("/")) | _is_blank(before)  # first in a component, blanks aside
     found[rows[opens]] = True
-    return found
+    return np.asarray(found)
 
 
 def _is_blank(points: np.ndarray) -> np.ndarray:
