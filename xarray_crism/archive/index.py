@@ -31,7 +31,7 @@ from ..formats.tables import (
     extract_fields,
     is_number,
 )
-from ..io.sources import SidecarFinder, Source, open_source, read_ranges, read_size
+from ..io.sources import SidecarFinder, Source, open_source, read_ranges_into, read_size
 from ..labels.headers import read_label_text
 from ..labels.pds3 import Block, parse_label, parse_pointer
 from ..model.build_pds3 import pointed_objects
@@ -80,10 +80,12 @@ def read_index_fields(table: Source, columns: list[Column], rows: int, row_bytes
     """
     fields = allocate_fields(columns, rows)
     step = max(1, PIECE_BYTES // row_bytes)
+    buffer = np.empty(min(step, rows) * row_bytes, dtype=np.uint8)  # one buffer for every piece: its pages fault once
     for first in range(0, rows, step):
         count = min(step, rows - first)
-        (data,) = read_ranges(table, [(first * row_bytes, (first + count) * row_bytes)])
-        extract_fields(data, row_bytes, count, columns, table.url, out=fields, first_row=first)
+        piece = buffer[: count * row_bytes]
+        read_ranges_into(table, [(first * row_bytes, (first + count) * row_bytes)], piece)
+        extract_fields(piece, row_bytes, count, columns, table.url, out=fields, first_row=first)
     return fields
 
 
