@@ -96,7 +96,7 @@ def check_index_paths(index: pd.DataFrame, label: str) -> None:
 
 
 def find_escape_candidates(specs: list[str]) -> np.ndarray:
-    """Which paths :data:`_ESCAPES` might match (never fewer than it does), from their code points, in blocks.
+    """Which paths ``_ESCAPES`` might match (never fewer than it does), from their code points, in blocks.
 
     A match needs a ``.`` or ``~`` that starts a path component (first, or after ``/`` and blanks), or
     ``:``, ``\\``, NUL or ``%``: far fewer rows than a whole index, on which the regex then runs.
