@@ -28,7 +28,6 @@ Conventions (the SIS does not define queries):
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import posixpath
 import re
@@ -40,20 +39,29 @@ import numpy as np
 
 from ..errors import LabelValueError, QueryError
 from ..formats.products import ProductId, parse_product_id
+from .footprints import CORNERS, build_arc, find_intersecting
+from .row_filters import find_normalised_in, find_observations, find_pattern_matches, find_product_codes
 from .volumes import Volume
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CatalogEntry", "Query", "build_entries", "build_query", "check_entry_product", "select_rows"]
+__all__ = [
+    "CatalogEntry", "EntrySidecars", "Query", "build_entries", "build_entry", "build_query", "build_sidecars",
+    "check_entry_product", "entry_name", "entry_rows", "select_rows",
+]
 
-_CORNERS = ("UPPER_LEFT", "UPPER_RIGHT", "LOWER_LEFT", "LOWER_RIGHT", "CENTER")
 _ENTRY_COLUMNS = {
     "PRODUCT_TYPE": "product_type", "OBSERVATION_TYPE": "class_type", "OBSERVATION_ID": "observation_id",
     "MRO:SENSOR_ID": "sensor", "SENSOR_ID": "sensor", "VOLUME_ID": "volume_id", "START_TIME": "start_time",
     "STOP_TIME": "stop_time", "CENTER_LATITUDE": "center_latitude", "CENTER_LONGITUDE": "center_longitude",
     "SOL": "sol", "FILTER": "filter", "SEQUENCE_ID": "sequence_id", "LOGICAL_IDENTIFIER": "logical_identifier",
 }
+#: The index columns an entry is built from (:func:`build_entry`).
+_BUILD_COLUMNS = frozenset({
+    "PRODUCT_ID", "FILE_SPECIFICATION_NAME", "MRO:SENSOR_ID", "MRO:WAVELENGTH_FILE_NAME", *_ENTRY_COLUMNS,
+    *(f"{corner}_{axis}" for corner in CORNERS for axis in ("LATITUDE", "LONGITUDE")),
+})
 #: The index columns each filter reads: alternatives (CRISM, Mastcam-Z), each the columns it needs together.
 _FILTER_COLUMNS = {
     "observation_id": (("OBSERVATION_ID",),), "class_type": (("OBSERVATION_TYPE",),),
@@ -151,27 +159,23 @@ def select_rows(index: pd.DataFrame, query: Query, url: str) -> pd.DataFrame:
     """The rows of ``index`` that satisfy every filter of ``query`` (``url`` names the archive in errors)."""
     _check_columns(index, query, url)
     keep = np.ones(len(index), dtype=bool)
-    pid = index["PRODUCT_ID"].str.upper()
     if query.observation_id is not None:
-        obs = _upper(index, "OBSERVATION_ID")
-        full = (_upper(index, "OBSERVATION_TYPE").fillna("") if "OBSERVATION_TYPE" in index else "") + obs
-        keep &= (obs.isin(query.observation_id) | full.isin(query.observation_id)).to_numpy(dtype=bool, na_value=False)
+        keep &= find_observations(index["OBSERVATION_ID"], index.get("OBSERVATION_TYPE"), query.observation_id)
     for key in _TEXT_FILTERS:
         if (values := getattr(query, key)) is not None:
             column = (_columns_for(index, key) or ("",))[0]  # present: _check_columns ran
-            keep &= _upper(index, column).isin(values).to_numpy(dtype=bool, na_value=False)
+            keep &= find_normalised_in(index[column], values)
     if query.sol is not None:
         keep &= index["SOL"].between(*query.sol).to_numpy(dtype=bool, na_value=False)
-    if query.product_type is not None:
-        code = pid.str.extract(r"^[A-Z]{3}[0-9A-F]{8}_[0-9A-F]{2}_([A-Z]{2})", expand=False)
-        match = _upper(index, "PRODUCT_TYPE").isin(query.product_type) | code.isin(query.product_type)
-        keep &= match.to_numpy(dtype=bool, na_value=False)
+    if query.product_type is not None:  # the PRODUCT_TYPE column, else the product code of the name
+        by_type = find_normalised_in(index["PRODUCT_TYPE"], query.product_type)
+        keep &= by_type | find_product_codes(index["PRODUCT_ID"], query.product_type, keep & ~by_type)
     if query.product_id is not None:
-        keep &= np.array([fnmatch.fnmatchcase(p, query.product_id) for p in pid.fillna("")], dtype=bool)
+        keep &= find_pattern_matches(index["PRODUCT_ID"], query.product_id, keep)
     keep &= _in_time_range(index, query.start, query.stop)
     if query.bbox is not None:
-        keep &= _intersects(index, query.bbox)
-    return index[keep]
+        keep &= find_intersecting(index, query.bbox, keep)  # only the rows still kept: 10^6 in a mission index
+    return index if keep.all() else index[keep]  # (no copy of a whole mission index when nothing is left out)
 
 
 def _check_columns(index: pd.DataFrame, query: Query, url: str) -> None:
@@ -188,23 +192,50 @@ def _columns_for(index: pd.DataFrame, key: str) -> tuple[str, ...] | None:
     return next((cols for cols in _FILTER_COLUMNS[key] if all(c in index for c in cols)), None)
 
 
+@dataclass(frozen=True)
+class EntrySidecars:
+    """What entries join from the other volumes: DDR label URLs by observation key (``FRT00014679_01`` +
+    sensor), WA CDR directories by product ID, SW CDR6 directories by sensor."""
+
+    ddrs: dict[str, str] = field(default_factory=dict)
+    wa_dirs: dict[str, str] = field(default_factory=dict)
+    sw_dirs: dict[str, list[str]] = field(default_factory=dict)
+
+
+def build_sidecars(ddr: Volume | None = None, cdr: Volume | None = None) -> EntrySidecars:
+    """The DDRs of the DDR volume and the calibration directories of the CDR volume, for :func:`build_entry`."""
+    wa_dirs, sw_dirs = _calibration_dirs(cdr) if cdr is not None else ({}, {})
+    return EntrySidecars(_ddr_urls(ddr) if ddr is not None else {}, wa_dirs, sw_dirs)
+
+
 def build_entries(
     volume: Volume, rows: pd.DataFrame, *, ddr: Volume | None = None, cdr: Volume | None = None,
 ) -> list[CatalogEntry]:
     """One entry per row, with the DDR and wavelength directories found in the other volumes."""
-    ddrs = _ddr_urls(ddr) if ddr is not None else {}
-    wa_dirs, sw_dirs = _calibration_dirs(cdr) if cdr is not None else ({}, {})
-    entries = []
-    for row in rows.to_dict("records"):
-        name = str(row["PRODUCT_ID"]).upper()
-        sensor = _text(row.get("MRO:SENSOR_ID"))
-        wa = wa_dirs.get(_stem(row.get("MRO:WAVELENGTH_FILE_NAME")))
-        dirs = tuple(dict.fromkeys([d for d in (wa, *sw_dirs.get(sensor or "", [])) if d]))
-        pid = parse_product_id(name)
-        ddr_url = None if pid is None else ddrs.get(f"{pid.class_type}{pid.observation_id}_{pid.counter}{pid.sensor}")
-        meta = {**_metadata(row), "sidecars": {"ddr": ddr_url, "wavelength_dirs": list(dirs)}}
-        entries.append(CatalogEntry(name, volume.product_url(str(row["FILE_SPECIFICATION_NAME"])), ddr_url, dirs, meta))
-    return entries
+    sidecars = build_sidecars(ddr, cdr)
+    return [build_entry(volume, row, sidecars) for row in rows.to_dict("records")]
+
+
+def build_entry(volume: Volume, row: dict[str, Any], sidecars: EntrySidecars) -> CatalogEntry:
+    """The entry of one index row (a ``to_dict("records")`` item), its sidecars looked up in ``sidecars``."""
+    name = entry_name(row["PRODUCT_ID"])
+    sensor = _text(row.get("MRO:SENSOR_ID"))
+    wa = sidecars.wa_dirs.get(_stem(row.get("MRO:WAVELENGTH_FILE_NAME")))
+    dirs = tuple(dict.fromkeys([d for d in (wa, *sidecars.sw_dirs.get(sensor or "", [])) if d]))
+    pid = parse_product_id(name)
+    ddr_url = None if pid is None else sidecars.ddrs.get(f"{pid.class_type}{pid.observation_id}_{pid.counter}{pid.sensor}")
+    meta = {**_metadata(row), "sidecars": {"ddr": ddr_url, "wavelength_dirs": list(dirs)}}
+    return CatalogEntry(name, volume.product_url(str(row["FILE_SPECIFICATION_NAME"])), ddr_url, dirs, meta)
+
+
+def entry_name(product_id: object) -> str:
+    """The name of the entry of an index row: its ``PRODUCT_ID``, upper case."""
+    return str(product_id).upper()
+
+
+def entry_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ``rows`` that :func:`build_entry` reads (a catalog keeps these, not the whole index)."""
+    return rows[[column for column in rows.columns if column in _BUILD_COLUMNS]]
 
 
 def check_entry_product(name: str, product_id: object, url: str) -> None:
@@ -265,38 +296,14 @@ def _metadata(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _footprint(row: dict[str, Any]) -> dict[str, float] | None:
-    lats = [_plain(row.get(f"{c}_LATITUDE")) for c in _CORNERS]
-    lons = [_plain(row.get(f"{c}_LONGITUDE")) for c in _CORNERS]
+    lats = [_plain(row.get(f"{c}_LATITUDE")) for c in CORNERS]
+    lons = [_plain(row.get(f"{c}_LONGITUDE")) for c in CORNERS]
     pairs = [(la, lo) for la, lo in zip(lats, lons, strict=True) if la is not None and lo is not None]
     if not pairs:
         return None
-    west, width = _arc([lo for _, lo in pairs])
+    west, width = build_arc([lo for _, lo in pairs])
     south, north = min(la for la, _ in pairs), max(la for la, _ in pairs)
     return {"west": round(west, 6), "east": round((west + width) % 360.0, 6), "south": south, "north": north}
-
-
-def _arc(lons: list[float]) -> tuple[float, float]:
-    """The smallest arc (start, width) in degrees east that holds every longitude (plain Python: 5 values)."""
-    ring = sorted(float(lon) % 360.0 for lon in lons)
-    gaps = [b - a for a, b in zip(ring, [*ring[1:], ring[0] + 360.0], strict=True)]
-    after = max(range(len(gaps)), key=gaps.__getitem__)
-    return ring[(after + 1) % len(ring)], 360.0 - gaps[after]
-
-
-def _intersects(index: pd.DataFrame, bbox: tuple[float, float, float, float]) -> np.ndarray:
-    west, south, east, north = bbox
-    corners = [c for c in _CORNERS if f"{c}_LATITUDE" in index and f"{c}_LONGITUDE" in index]  # older indexes: centre only
-    lats = np.column_stack([index[f"{c}_LATITUDE"].to_numpy(np.float64, na_value=np.nan) for c in corners])
-    lons = np.column_stack([index[f"{c}_LONGITUDE"].to_numpy(np.float64, na_value=np.nan) for c in corners])
-    known = ~np.isnan(lats) & ~np.isnan(lons)
-    out = np.zeros(len(index), dtype=bool)
-    box_start, box_width = west % 360.0, 360.0 if east - west >= 360.0 else (east - west) % 360.0
-    for i in np.flatnonzero(known.any(axis=1)):
-        la, lo = lats[i][known[i]], lons[i][known[i]]
-        start, width = _arc(list(lo))
-        lon_hit = (box_start - start) % 360.0 <= width or (start - box_start) % 360.0 <= box_width
-        out[i] = lon_hit and la.max() >= south and la.min() <= north
-    return out
 
 
 def _in_time_range(index: pd.DataFrame, start: Any, stop: Any) -> np.ndarray:
@@ -352,10 +359,6 @@ def _texts(value: str | int | Iterable[str | int] | None) -> tuple[str, ...] | N
         return None
     items = [value] if isinstance(value, (str, int)) else list(value)
     return tuple(str(v).strip().upper() for v in items)
-
-
-def _upper(index: pd.DataFrame, column: str) -> pd.Series:
-    return index[column].str.strip().str.upper()
 
 
 def _stem(name: Any) -> str:

@@ -1,7 +1,9 @@
 """Volume index tables (SIS Table 3-17: ``INDEX/*_INDEX.LBL`` + ``.TAB``, ``CUMINDEX``) as DataFrames.
 
-``read_index`` reads the detached label, then the whole table in one request, and parses the
-fixed-length records column by column (vectorised: no Python loop over rows). Each distinct
+``read_index`` reads the detached label, then the table in pieces of ``PIECE_BYTES`` (one request
+for a table smaller than that), copying each piece's fields out into one array per column, and
+parses the fixed-length records column by column (vectorised: no Python loop over rows), letting
+each column's bytes go once it is typed: the table is never held whole beside its fields. Each distinct
 field of a column is converted once (index columns repeat: N/A, volume, product type...), reals
 in bulk and text with one ``str.split`` (see ``tables``). A column with a field that these fast
 paths would not read exactly as NumPy does goes back to the plain NumPy conversion, which also
@@ -23,12 +25,13 @@ from ..errors import LabelValueError
 from ..formats.ascii_fields import convert_ascii, decode_fields, factorize_fields, parse_reals, strip_fields
 from ..formats.tables import (
     Column,
+    allocate_fields,
     build_columns,
     build_row_count,
     extract_fields,
     is_number,
 )
-from ..io.sources import SidecarFinder, Source, open_source, read_ranges, read_size
+from ..io.sources import SidecarFinder, Source, open_source, read_ranges_into, read_size
 from ..labels.headers import read_label_text
 from ..labels.pds3 import Block, parse_label, parse_pointer
 from ..model.build_pds3 import pointed_objects
@@ -36,7 +39,11 @@ from ..model.build_pds3 import pointed_objects
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["read_index", "read_index_table"]
+__all__ = ["PIECE_BYTES", "read_index", "read_index_fields", "read_index_table"]
+
+#: Bytes of the table read at a time by :func:`read_index_fields` (whole records: at least one).
+PIECE_BYTES = 32 * 2**20
+_RELEASED = np.empty(0, dtype="S1")
 
 _MISSING = ("N/A", "NULL", "UNK", "")
 _MISSING_BYTES = tuple(text.encode() for text in _MISSING)
@@ -54,12 +61,32 @@ def read_index(location: str | os.PathLike[str], *, storage_options: dict[str, A
 
     source = open_source(location, storage_options)
     table_source, columns, (rows, row_bytes) = read_index_table(source)
-    (data,) = read_ranges(table_source, [(0, rows * row_bytes)])
-    fields = extract_fields(data, row_bytes, rows, columns, table_source.url)
-    typed = {col.name: _column(field, col, table_source.url) for col, field in zip(columns, fields, strict=True)}
+    fields = read_index_fields(table_source, columns, rows, row_bytes)
+    typed = {}
+    for i, col in enumerate(columns):  # each column's bytes let go as soon as it is typed
+        field, fields[i] = fields[i], _RELEASED
+        typed[col.name] = _column(field, col, table_source.url)
+        del field
     frame = pd.DataFrame(typed, copy=False)  # fresh arrays: no need to copy them into 2-D blocks
     frame.attrs.update({"label": source.url, "table_url": table_source.url})
     return frame
+
+
+def read_index_fields(table: Source, columns: list[Column], rows: int, row_bytes: int) -> list[np.ndarray]:
+    """Each column's raw bytes (``S<BYTES>`` arrays), the table read in pieces of about ``PIECE_BYTES``.
+
+    A piece's records are copied out while they are in memory, so the whole table is never held
+    beside its fields: a 708 MB mission index needs its 590 MB of fields and one 32 MiB piece.
+    """
+    fields = allocate_fields(columns, rows)
+    step = max(1, PIECE_BYTES // row_bytes)
+    buffer = np.empty(min(step, rows) * row_bytes, dtype=np.uint8)  # one buffer for every piece: its pages fault once
+    for first in range(0, rows, step):
+        count = min(step, rows - first)
+        piece = buffer[: count * row_bytes]
+        read_ranges_into(table, [(first * row_bytes, (first + count) * row_bytes)], piece)
+        extract_fields(piece, row_bytes, count, columns, table.url, out=fields, first_row=first)
+    return fields
 
 
 def read_index_table(source: Source) -> tuple[Source, list[Column], tuple[int, int]]:

@@ -13,20 +13,38 @@ imports nothing heavy (no xarray: the reader imports it when it reads).
 
 from __future__ import annotations
 
+import itertools
 import os
 import posixpath
-from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from intake.readers.datatypes import FileData
-from intake.readers.entry import Catalog
+from intake.readers.entry import Catalog, ReaderDescription
 from intake.readers.readers import BaseReader
+from intake.readers.utils import LazyDict
 
 from ..errors import CrismError, SidecarNotFoundError
-from .catalog import CatalogEntry, build_entries, build_query, check_entry_product, select_rows
+from .catalog import (
+    CatalogEntry,
+    EntrySidecars,
+    build_entry,
+    build_query,
+    build_sidecars,
+    check_entry_product,
+    entry_name,
+    entry_rows,
+    select_rows,
+)
 from .volumes import Volume, read_volume
 
-__all__ = ["CrismCatalog", "CrismDatasetReader", "CrismProduct", "CrismVolume", "CrismVolumeReader", "open_catalog"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "CrismCatalog", "CrismDatasetReader", "CrismProduct", "CrismVolume", "CrismVolumeReader", "LazyEntries", "build_catalog",
+    "build_reader", "open_catalog",
+]
 
 
 class CrismProduct(FileData):
@@ -78,8 +96,62 @@ class CrismDatasetReader(BaseReader):
         return f"CrismDatasetReader of {name} ({url}{joined}): .read() gives an xarray.Dataset"
 
 
+class LazyEntries(LazyDict):
+    """The entries of a :class:`CrismCatalog`, each made when it is asked for (Intake's ``LazyDict``).
+
+    ``positions`` maps each name to its row; ``describe(row)`` makes that row's reader description.
+    Listing, counting and membership use the names only. Entries added later (``cat[name] = reader``)
+    are kept as given, and deleted names are forgotten, as in a plain dict.
+    """
+
+    def __init__(self, positions: dict[str, int], describe: Callable[[int], ReaderDescription]) -> None:
+        self._positions = positions
+        self._describe = describe
+        self._added: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._added:
+            return self._added[key]
+        if key not in self._positions:
+            raise KeyError(key)
+        return self._describe(self._positions[key])
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._positions
+        yield from (key for key in self._added if key not in self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions) + sum(key not in self._positions for key in self._added)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._positions or key in self._added
+
+    def keys(self) -> KeysView[str]:
+        return KeysView(self)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._added[key] = value
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        """Remove ``key`` and return its entry (``default`` if absent), as ``dict.pop``."""
+        if key not in self:
+            return default
+        value = self[key]
+        self._positions.pop(key, None)
+        self._added.pop(key, None)
+        return value
+
+    def update(self, other: Mapping[str, Any]) -> None:
+        """Add (or replace) the entries of ``other``."""
+        self._added.update(other)
+
+
 class CrismCatalog(Catalog):
-    """An Intake catalog whose product names may be given in any case (``cat["frt00014679_01_if156s_trr3"]``)."""
+    """An Intake catalog whose product names may be given in any case (``cat["frt00014679_01_if156s_trr3"]``).
+
+    Its entries are made on access (:class:`LazyEntries`); saving it (``to_yaml_file``, ``to_dict``)
+    makes every entry, as Intake's own catalogs hold them.
+    """
 
     def __getitem__(self, item: Any) -> Any:
         return super().__getitem__(self._alias(item))
@@ -87,10 +159,26 @@ class CrismCatalog(Catalog):
     def __contains__(self, thing: Any) -> bool:
         return bool(super().__contains__(self._alias(thing)))
 
+    def __repr__(self) -> str:
+        names = list(itertools.islice(self.aliases, 5))
+        more = f", ... ({len(self.aliases):,} in all)" if len(self.aliases) > len(names) else ""
+        return f"{type(self).__name__} of {len(self.aliases):,} products: {', '.join(names)}{more}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The catalog as Intake writes it: every entry made, its product as a data description."""
+        if not isinstance(self.entries, LazyEntries):
+            return dict(super().to_dict())
+        full = Catalog(metadata=self.metadata, user_parameters=self.user_parameters)
+        for name, key in self.aliases.items():
+            full.aliases[name] = full.add_entry(self.entries[key])
+        return dict(full.to_dict())
+
     def _alias(self, item: Any) -> Any:
         """The alias that ``item`` names in another case (file names are lower case, PRODUCT_IDs upper)."""
         if not isinstance(item, str) or item in self.aliases or item in self.entries or item in self.data:
             return item
+        if item.upper() in self.aliases:
+            return item.upper()
         return {alias.upper(): alias for alias in self.aliases}.get(item.upper(), item)
 
 
@@ -150,33 +238,48 @@ def open_catalog(
         name: None if where is None else read_volume(where, storage_options=storage_options)
         for name, where in (("ddr", ddr_volume), ("cdr", cdr_volume))
     }
-    entries = build_entries(volume, select_rows(volume.index, query, volume.root.url), ddr=others["ddr"], cdr=others["cdr"])
+    rows = select_rows(volume.index, query, volume.root.url)
     metadata = {
         "volume_root": volume.root.url, "path_case": volume.path_case, "index": volume.index.attrs["label"],
         "ddr_volume": _root(others["ddr"]), "cdr_volume": _root(others["cdr"]), "joined": join,
         "query": query.as_metadata(),
     }
-    return build_catalog(entries, storage_options=storage_options, join=join, metadata=metadata)
+    sidecars = build_sidecars(others["ddr"], others["cdr"])
+    return build_catalog(volume, rows, sidecars, storage_options=storage_options, join=join, metadata=metadata)
 
 
 def build_catalog(
-    entries: list[CatalogEntry], *, storage_options: dict[str, Any] | None, join: bool, metadata: dict[str, Any],
-) -> Catalog:
-    """An Intake catalog holding one :class:`CrismDatasetReader` per entry, aliased by its name.
+    volume: Volume, rows: pd.DataFrame, sidecars: EntrySidecars, *, storage_options: dict[str, Any] | None, join: bool,
+    metadata: dict[str, Any],
+) -> CrismCatalog:
+    """An Intake catalog of one :class:`CrismDatasetReader` per row of ``rows`` (of ``volume``'s index), made on access.
 
-    Names are aliases (Intake keys entries by token), so ``list(cat)`` and ``cat[name]`` use them.
+    Entries are keyed and aliased by their names (upper-case ``PRODUCT_ID``: a name listed twice is
+    its last row, as an alias set twice), so ``list(cat)`` and ``cat[name]`` use them. Only the names
+    are made here; ``cat[name]`` builds that entry from its row (:class:`LazyEntries`). The catalog keeps
+    the columns entries are built from (:func:`~xarray_crism.archive.catalog.entry_rows`), not the index.
     """
-    cat = CrismCatalog(metadata=metadata)
-    for entry in entries:
-        data = CrismProduct(entry.url, storage_options=storage_options, metadata={**entry.metadata, "product_id": entry.name})
-        kwargs: dict[str, Any] = {}
-        if join and entry.ddr is not None:
-            kwargs["ddr"] = entry.ddr
-        if join and entry.sidecar_dirs:
-            kwargs["sidecar_dirs"] = list(entry.sidecar_dirs)
-        reader = CrismDatasetReader(data=data, metadata={"product_id": entry.name, **entry.metadata, "joined": join}, **kwargs)
-        cat.aliases[entry.name] = cat.add_entry(reader)
-    return cat
+    frame = entry_rows(rows)
+    frame.attrs = dict(volume.index.attrs)
+    kept = Volume(volume.root, frame, volume.path_case, volume.detached_labels)  # the catalog holds this, not the index
+
+    def describe(position: int) -> ReaderDescription:
+        entry = build_entry(kept, frame.iloc[[position]].to_dict("records")[0], sidecars)
+        return build_reader(entry, storage_options=storage_options, join=join).to_entry()
+
+    positions = {entry_name(pid): i for i, pid in enumerate(frame["PRODUCT_ID"])}
+    return CrismCatalog(entries=LazyEntries(positions, describe), aliases={name: name for name in positions}, metadata=metadata)
+
+
+def build_reader(entry: CatalogEntry, *, storage_options: dict[str, Any] | None, join: bool) -> CrismDatasetReader:
+    """The reader of one catalog entry (with its DDR and wavelength directories when ``join``)."""
+    data = CrismProduct(entry.url, storage_options=storage_options, metadata={**entry.metadata, "product_id": entry.name})
+    kwargs: dict[str, Any] = {}
+    if join and entry.ddr is not None:
+        kwargs["ddr"] = entry.ddr
+    if join and entry.sidecar_dirs:
+        kwargs["sidecar_dirs"] = list(entry.sidecar_dirs)
+    return CrismDatasetReader(data=data, metadata={"product_id": entry.name, **entry.metadata, "joined": join}, **kwargs)
 
 
 def _root(volume: Volume | None) -> str | None:

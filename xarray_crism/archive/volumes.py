@@ -26,8 +26,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..errors import LabelValueError, QueryError, SidecarNotFoundError
 from ..io.sources import Source, check_relative_path, open_source, read_exists, read_listing
+from .row_filters import normalised_values
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +43,9 @@ _MONTHLY_INDEX = re.compile(r"(?!.*BRINDEX).+_INDEX\.LBL")
 _PROBES = 3
 #: The index columns every catalog entry is built from (SIS Table 3-17).
 _REQUIRED_COLUMNS = ("PRODUCT_ID", "FILE_SPECIFICATION_NAME")
+#: What ``check_index_paths`` looks for before the one rule of ``check_relative_path`` (see there).
+_ESCAPES = re.compile(r"(?:^|/)\s*(?:\.\.?|~[^/]*)\s*(?:/|$)|[:\\\x00]|%[0-9A-Fa-f]{2}")
+_CANDIDATE_ROWS = 65536
 #: Index columns that must hold numbers (footprints and bounding-box filters compare them).
 _COORDINATE_SUFFIXES = ("_LATITUDE", "_LONGITUDE")
 
@@ -83,9 +89,41 @@ def check_index_paths(index: pd.DataFrame, label: str) -> None:
     if "FILE_SPECIFICATION_NAME" not in index:
         return
     specs = index["FILE_SPECIFICATION_NAME"].astype(str)
-    bad = specs[specs.str.contains(r"(?:^|/)\s*(?:\.\.?|~[^/]*)\s*(?:/|$)|[:\\\x00]|%[0-9A-Fa-f]{2}", regex=True)]
+    maybe = specs[find_escape_candidates(specs.fillna("").tolist())]
+    bad = maybe[maybe.str.contains(_ESCAPES.pattern, regex=True)]
     for spec in bad.unique():  # a quick filter above, the one rule of check_relative_path here
         check_relative_path(build_label_path(spec, "as-is", detached=False), label, "FILE_SPECIFICATION_NAME")
+
+
+def find_escape_candidates(specs: list[str]) -> np.ndarray:
+    """Which paths ``_ESCAPES`` might match (never fewer than it does), from their code points, in blocks.
+
+    A match needs a ``.`` or ``~`` that starts a path component (first, or after ``/`` and blanks), or
+    ``:``, ``\\``, NUL or ``%``: far fewer rows than a whole index, on which the regex then runs.
+    Characters beyond Latin-1 count as blanks (more candidates, never fewer).
+    """
+    found = [_candidates(specs[start : start + _CANDIDATE_ROWS]) for start in range(0, len(specs), _CANDIDATE_ROWS)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=bool)
+
+
+def _candidates(specs: list[str]) -> np.ndarray:
+    lengths = np.fromiter(map(len, specs), dtype=np.intp, count=len(specs))
+    width = int(lengths.max(initial=0))
+    if not width:
+        return np.zeros(len(specs), dtype=bool)
+    points = np.array(specs, dtype=f"U{width}").view(np.uint32).reshape(len(specs), width)
+    hits = (points == ord(":")) | (points == ord("\\")) | (points == ord("%"))
+    found = hits.any(axis=1) | ((points == 0).sum(axis=1) > width - lengths)  # a NUL inside, not the padding
+    rows, columns = np.nonzero((points == ord(".")) | (points == ord("~")))
+    before = points[rows, np.maximum(columns - 1, 0)]
+    opens = (columns == 0) | (before == ord("/")) | _is_blank(before)  # first in a component, blanks aside
+    found[rows[opens]] = True
+    return np.asarray(found)
+
+
+def _is_blank(points: np.ndarray) -> np.ndarray:
+    """Whether each code point is ``str.isspace`` in Latin-1 (tab..CR, FS..space, NEL, NBSP), or beyond Latin-1."""
+    return np.asarray(((points - 9) <= 4) | ((points - 28) <= 4) | (points == 0x85) | (points == 0xA0) | (points > 0xFF))
 
 
 def check_index_columns(index: pd.DataFrame, label: str) -> None:
@@ -104,10 +142,11 @@ def select_volume_rows(index: pd.DataFrame, root: Source) -> pd.DataFrame:
     """The rows of the volume at ``root`` (see the module docstring), attributes kept."""
     if "VOLUME_ID" not in index:
         return index
-    ids = index["VOLUME_ID"].str.strip().str.upper()
+    codes, ids = normalised_values(index["VOLUME_ID"])  # each distinct VOLUME_ID stripped and upper-cased once
     name = root.name.upper()
     if (ids == name).any():
-        return index[(ids == name).to_numpy(dtype=bool, na_value=False)]
+        mine = np.append((ids == name).to_numpy(dtype=bool, na_value=False), False)[codes]
+        return index if mine.all() else index[mine]
     if ids.nunique() <= 1:
         return index
     raise LabelValueError(

@@ -22,6 +22,7 @@ from .layouts import build_dtype, strip_size_units
 
 __all__ = [
     "Column",
+    "allocate_fields",
     "build_columns",
     "build_row_count",
     "column_variable_name",
@@ -142,20 +143,30 @@ def _checked_ascii(field: np.ndarray, col: Column, label: str) -> np.ndarray:
     return values
 
 
-def extract_fields(data: bytes | np.ndarray, row_bytes: int, rows: int, columns: list[Column], label: str) -> list[np.ndarray]:
+def extract_fields(
+    data: bytes | np.ndarray, row_bytes: int, rows: int, columns: list[Column], label: str,
+    out: list[np.ndarray] | None = None, first_row: int = 0,
+) -> list[np.ndarray]:
     """Each column's bytes as a contiguous ``S<BYTES>`` array (no conversion).
 
     Rows are copied a block at a time, every column from the block while it is in cache: column
-    by column over the whole table, each copy would touch every record's cache lines again.
+    by column over the whole table, each copy would touch every record's cache lines again. With
+    ``out`` (one array per column, as :func:`allocate_fields` makes), the ``rows`` records of ``data``
+    fill rows ``first_row`` onwards of those arrays, which are returned: a table read piece by piece.
     """
     raw = np.frombuffer(data, dtype=np.uint8, count=rows * row_bytes).reshape(rows, row_bytes)
     views = [_field_view(raw, col, label) for col in columns]
-    fields = [np.empty(rows, dtype=view.dtype) for view in views]
+    fields = allocate_fields(columns, rows) if out is None else out
     for start in range(0, rows, _BLOCK_ROWS):
-        block = slice(start, start + _BLOCK_ROWS)
+        block, target = slice(start, start + _BLOCK_ROWS), slice(first_row + start, first_row + min(start + _BLOCK_ROWS, rows))
         for field, view in zip(fields, views, strict=True):
-            field[block] = view[block]
+            field[target] = view[block]
     return fields
+
+
+def allocate_fields(columns: list[Column], rows: int) -> list[np.ndarray]:
+    """One empty ``S<BYTES>`` array of ``rows`` fields per column."""
+    return [np.empty(rows, dtype=f"S{col.width}") for col in columns]
 
 
 def _field_view(raw: np.ndarray, col: Column, label: str) -> np.ndarray:
