@@ -369,14 +369,33 @@ def _write_group(
     rest = chunked.drop_vars(list(steps)).to_zarr(
         target, mode="w-" if not path else "a", consolidated=not path, encoding=_without(encoding, steps), **options,
     )
-    if steps:  # their metadata only (this graph is never computed); the group's attributes are written again, as they are
-        xr.Dataset({name: chunked[name].variable for name in steps}, attrs=ds.attrs).to_zarr(
+    if steps:  # their metadata only (this graph is never computed), with the group's attributes again, as they are
+        _placeholders(chunked, steps).to_zarr(
             target, mode="a", consolidated=not path, encoding={name: encoding[name] for name in steps}, **options,
         )
         group = zarr.open_group(target, path=path, mode="r+", zarr_format=3, storage_options=storage_options or None)
         for name, step in steps.items():
             write_in_slabs(slabs[name][0], group[name], step, slabs[name][1], _slab_threads(scheduler))
     rest.compute(scheduler=scheduler)  # type: ignore[no-untyped-call]
+
+
+def _placeholders(ds: xr.Dataset, names: dict[str, int]) -> xr.Dataset:
+    """The variables ``names`` without their coordinates (written already), each naming them as xarray writes them
+    (CF ``coordinates``), and the group's attributes as written."""
+    attrs = dict(ds.attrs)
+    loose = [str(c) for c in ds.coords if c not in ds.dims and not any(_belongs(ds, c, v) for v in ds.data_vars)]
+    if loose:  # as xarray writes coordinates that no data variable has
+        attrs["coordinates"] = " ".join(loose)
+    variables = {}
+    for name in names:
+        variables[name] = var = ds[name].variable.copy(deep=False)
+        found = " ".join(str(c) for c in ds.coords if c not in ds.dims and _belongs(ds, c, name))
+        var.encoding = {"coordinates": found} if found else {}
+    return xr.Dataset(variables, attrs=attrs)
+
+
+def _belongs(ds: xr.Dataset, coord: Any, name: Any) -> bool:
+    return set(ds[coord].dims) <= set(ds[name].dims)
 
 
 def _without(encoding: dict[str, dict[str, Any]], names: dict[str, int]) -> dict[str, dict[str, Any]]:
