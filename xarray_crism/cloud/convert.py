@@ -365,13 +365,14 @@ def _write_group(
             disk = slabs[str(name)][0]
             step = shards[disk.layout.dims.index(disk.layout.storage_dims[0])]
             steps.update({str(name): step} if slab_bytes(disk, step) <= SLAB_LIMIT_BYTES else {})
-    options = {"group": path or None, "zarr_format": 3, "storage_options": storage_options or None, "compute": False}
     rest = chunked.drop_vars(list(steps)).to_zarr(
-        target, mode="w-" if not path else "a", consolidated=not path, encoding=_without(encoding, steps), **options,
+        target, mode="w-" if not path else "a", group=path or None, zarr_format=3, consolidated=not path,
+        encoding=_without(encoding, steps), storage_options=storage_options or None, compute=False,
     )
     if steps:  # their metadata only (this graph is never computed), with the group's attributes again, as they are
         _placeholders(chunked, steps).to_zarr(
-            target, mode="a", consolidated=not path, encoding={name: encoding[name] for name in steps}, **options,
+            target, mode="a", group=path or None, zarr_format=3, consolidated=not path,
+            encoding={name: encoding[name] for name in steps}, storage_options=storage_options or None, compute=False,
         )
         group = zarr.open_group(target, path=path, mode="r+", zarr_format=3, storage_options=storage_options or None)
         for name, step in steps.items():

@@ -3,7 +3,8 @@
 A conversion reads every array of a data file in **slabs**: runs of whole rows of the file's
 slowest axis (file lines of a line-interleaved cube, bands of a band-sequential one) as tall as a
 shard, each one contiguous byte range, handed in file order to a few threads that write their
-shards (:func:`write_in_slabs`; not dask, whose order of independent tasks is not the file's). Each piece of a slab is handed, as soon as it is read (``on_block`` of
+shards (:func:`write_in_slabs`; not dask, whose order of independent tasks is not the file's). Each
+piece of a slab is handed, as soon as it is read (``on_block`` of
 :func:`~xarray_crism.io.sources.read_ranges`), to its file's :class:`OrderedHasher`, which hashes
 bytes in file order: the thread that reads a slab ahead of the bytes not yet hashed (the slab before
 it, read by another thread) waits for them, so slabs are read and hashed one after the other while
@@ -153,5 +154,5 @@ def is_in_process(scheduler: Any) -> bool:
     import dask.threaded
     from dask.base import get_scheduler
 
-    found = get_scheduler(scheduler=scheduler)
+    found = get_scheduler(scheduler=scheduler)  # type: ignore[no-untyped-call]
     return found in (dask.threaded.get, dask.local.get_sync)
