@@ -40,9 +40,9 @@ __all__ = [
 #: Largest array written as one chunk (unsharded); also the ``"spectra"`` layout's chunk size (2 MiB rather
 #: than 1: a spectrum costs the same, per-chunk overhead dominates, and a band image 3x less).
 CHUNK_BYTES = 2 * 2**20
-#: Uncompressed size a shard (the unit written, one object) stays within. Writing holds about 3.5
-#: shards per thread (the slab read, its chunks, their compressed copies), so 16 MiB keeps a
-#: conversion near 100 MiB whatever the product's size (64 MiB shards: 185 MiB, bench_zarr).
+#: Uncompressed size a shard (one object) stays within. The converter holds about one slab (whole
+#: file rows as tall as a shard: one row of tiles, every band) per thread and the shards cut from
+#: it: a 438 x 480 x 320 TRDR (36 MiB slabs) converts in about 200 MiB on 2 threads (bench_zarr).
 SHARD_BYTES = 16 * 2**20
 #: Blosc configuration of every chunk: zstd at level 3 (its default: 3x faster than level 5 for a
 #: store 1% bigger on a full-size TRDR), byte shuffle.
