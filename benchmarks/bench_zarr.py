@@ -3,7 +3,8 @@
 Each case runs in its own Python process, so its peak memory (``VmHWM``, reset after the imports) is its own:
 
 - conversion: a raw byte copy of the IMG (the bound for writing), ``numpy.fromfile`` (the bound
-  for reading), ``xarray_crism.to_zarr`` (threads, 2 workers) and ``rioxarray.open_rasterio(...).to_zarr(...)``
+  for reading), ``hashlib.sha256`` of the IMG (the checksum's own cost), ``xarray_crism.to_zarr``
+  (threads, 2 workers) and ``rioxarray.open_rasterio(...).to_zarr(...)``
   (GDAL reading; dask chunks, Zarr chunks, shards and Blosc zstd exactly as xarray-crism's);
 - layouts: the TRDR converted in every chunk layout (``to_zarr(chunks=...)``), then one spectrum, one
   band, 5 bands, a 64 x 64 window and the full cube read from each store and from the IMG, interleaved;
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import resource
 import shutil
@@ -80,6 +82,13 @@ def case_fromfile(label: Path, out: Path) -> None:
     np.fromfile(label.with_suffix(".img"), dtype="<f4")
 
 
+def case_sha256(label: Path, out: Path) -> None:
+    digest = hashlib.sha256()
+    with open(label.with_suffix(".img"), "rb") as f:
+        while block := f.read(8 * 2**20):
+            digest.update(block)
+
+
 def case_crism(label: Path, out: Path) -> None:
     import xarray_crism
 
@@ -118,6 +127,10 @@ READS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Layouts measured beside the presets (not offered by to_zarr): the default before this one.
+COMPARED_LAYOUTS = {"balanced64": (64, 2**20, "64 bands x 64 x 64: the default before")}
+
+
 def read_cases(ds: Any) -> dict[str, Callable[[], Any]]:
     return {what: (lambda sel=sel: ds.i_over_f.isel(sel).values) for what, sel in READS.items()}
 
@@ -128,8 +141,9 @@ def case_reads(label: Path, out: Path, repeat: int = 5) -> dict[str, Any]:
     from benchkit import interleaved
 
     import xarray_crism
-    from xarray_crism.cloud.zarr_layout import LAYOUTS
+    from xarray_crism.cloud.zarr_layout import LAYOUTS, Layout
 
+    LAYOUTS.update({name: Layout(*preset) for name, preset in COMPARED_LAYOUTS.items()})  # this process only
     sources = {"IMG (engine=\"crism\")": xr.open_dataset(label, engine="crism")}
     convert_seconds = {}
     for layout in LAYOUTS:
@@ -159,7 +173,8 @@ def case_scale(label: Path, out: Path, workers: int = 1) -> None:
 
 
 CASES: dict[str, Callable[[Path, Path], Any]] = {
-    "raw copy": case_copy, "numpy.fromfile": case_fromfile, "xarray-crism to_zarr": case_crism,
+    "raw copy": case_copy, "numpy.fromfile": case_fromfile, "SHA-256 of the IMG (hashlib)": case_sha256,
+    "xarray-crism to_zarr": case_crism,
     "xarray-crism to_zarr + SHA-256": case_crism_checksums, "rioxarray to_zarr": case_rioxarray,
     "layouts": case_reads, "8 products, 1 worker": lambda lbl, out: case_scale(lbl, out, 1),
     "8 products, 2 workers": lambda lbl, out: case_scale(lbl, out, 2),
@@ -207,10 +222,20 @@ def measure(name: str, label: Path, out: Path, repeat: int = 5) -> dict[str, Any
     return result
 
 
-CONVERSIONS = ("raw copy", "numpy.fromfile", "xarray-crism to_zarr", "xarray-crism to_zarr + SHA-256", "rioxarray to_zarr")
+CONVERSIONS = ("raw copy", "numpy.fromfile", "SHA-256 of the IMG (hashlib)", "xarray-crism to_zarr",
+               "xarray-crism to_zarr + SHA-256", "rioxarray to_zarr")
+
+
+def check_memory_column(results: dict[str, dict[str, Any]]) -> None:
+    """The peak of ``numpy.fromfile`` must be its cube: a memory column that misses it measures nothing."""
+    fromfile = results["numpy.fromfile"]
+    if fromfile["peak_mib"] - fromfile["baseline_mib"] < 0.95 * CUBE_BYTES / 2**20:
+        raise SystemExit(f"peak memory not measured: numpy.fromfile of {CUBE_BYTES / 2**20:.0f} MiB peaked at "
+                         f"{fromfile['peak_mib'] - fromfile['baseline_mib']:.0f} MiB above its baseline")
 
 
 def conversion_rows(results: dict[str, dict[str, Any]], out: Path) -> list[list[str]]:
+    check_memory_column(results)
     copy, fromfile = results["raw copy"]["seconds"], results["numpy.fromfile"]["seconds"]
     sizes = {"xarray-crism to_zarr": "crism.zarr", "rioxarray to_zarr": "rio.zarr", "raw copy": "copy.img"}
     return [
@@ -241,9 +266,11 @@ def build_section(results: dict[str, dict[str, Any]], out: Path, repeat: int, be
         f"`benchmarks/bench_zarr.py` converts the TRDR of `bench_trdr.py` ({BANDS} x {LINES} x {SAMPLES} float32, "
         f"{CUBE_BYTES / 2**20:.0f} MiB) to Zarr v3 with `xarray_crism.to_zarr` (2 threads; also with its SHA-256 "
         "checksums of the source) and with `rioxarray.open_rasterio(...).to_zarr(...)` (GDAL reading, same chunks, "
-        "shards and Blosc zstd), beside a raw copy of the file and `numpy.fromfile`. Each case runs once in its own "
+        "shards and Blosc zstd), beside a raw copy of the file, `numpy.fromfile` and `hashlib.sha256` of the file (what the "
+        "checksums cost; the converter hashes the bytes it reads for the conversion). Each case runs once in its own "
         "process; its peak memory is the process's peak resident size (`VmHWM`, reset after the imports) above its "
-        "size then. The second table converts the TRDR in each chunk layout (`to_zarr(chunks=...)`) and reads one "
+        "size then. The second table converts the TRDR in each chunk layout (`to_zarr(chunks=...)`; `balanced64`: the "
+        "default before, 64 bands x 64 x 64) and reads one "
         "spectrum, one band, 5 bands, a 64 x 64 window of all bands and the whole cube from each store and from the "
         f"IMG, interleaved, best of {repeat} (percentages: of the same source's full read). The third converts "
         f"{PRODUCTS} products ({BANDS} x {SMALL_LINES} x {SAMPLES}) on a `distributed.LocalCluster` of 1 and 2 "

@@ -23,7 +23,7 @@ TRDR_L = (("band", "line", "sample"), (438, 480, 640), 4)
 
 
 @pytest.mark.parametrize(("layout", "chunks", "shards"), [
-    ("balanced", (64, 64, 64), (64, 64, 640)),  # 1 MiB chunks; a shard is 64 whole lines of 64 bands (one range per line)
+    ("balanced", (32, 64, 64), (96, 64, 640)),  # 512 KiB chunks; a shard is one row of tiles: 64 whole lines of 96 bands
     ("spectra", (438, 32, 32), (438, 32, 288)),  # whole spectra: the layout of earlier versions
     ("bands", (1, 480, 512), (8, 480, 1024)),  # one band image per chunk
 ])

@@ -82,7 +82,7 @@ def add_convert_parser(sub: Any) -> None:
                    help="'threads' (default), 'processes', 'synchronous' or a dask.distributed scheduler address")
     p.add_argument("--workers", type=int, default=None, help="threads for the local scheduler")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--no-checksums", action="store_true", help="skip SHA-256 of the sources (a second read of each)")
+    p.add_argument("--no-checksums", action="store_true", help="skip SHA-256 of the sources (hashed as they are read)")
     p.add_argument("--storage-options", type=json.loads, default=None, help="JSON fsspec options for the store")
     p.add_argument("--source-storage-options", type=json.loads, default=None, help="JSON fsspec options for sources")
 

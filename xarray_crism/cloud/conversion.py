@@ -7,9 +7,10 @@
 - ``product_set=True`` writes a product's whole set (``/IF``, ``/DE``, ``/WV``, ...: what
   ``xr.open_datatree(path, engine="crism")`` gives) as one group hierarchy.
 
-Each product is one dask task; a single product is written shard by shard on the scheduler given
-(threads by default), many products one task each (written shard by shard inside the task, so
-memory stays near one shard per worker). ``scheduler`` takes ``"threads"``, a
+Each product is one dask task; a single product is written on the scheduler given (threads by
+default), many products one task each (written inside the task). A product's arrays are read in
+slabs of whole file rows, in file order, each hashed as it is read and cut into shards
+(:mod:`xarray_crism.cloud.hashing`), so memory stays near one slab per thread. ``scheduler`` takes ``"threads"``, a
 ``distributed.Client`` or a scheduler address (``"tcp://host:8786"``).
 """
 
@@ -145,7 +146,7 @@ def to_zarr(
     beside it; :mod:`xarray_crism.cloud.locks`): another run on it at the same time fails.
     ``ddr`` (``"auto"`` or a label), ``sidecar_dirs`` and ``bayer`` are the backend's options.
     ``verify`` compares every shard with the source after writing; ``checksums=False`` skips the
-    SHA-256 of the source files (a second read of every byte). ``chunks`` names the chunk layout
+    SHA-256 of the source files (computed from the bytes the conversion reads). ``chunks`` names the chunk layout
     (:data:`~xarray_crism.cloud.zarr_layout.LAYOUTS`: ``"balanced"``, ``"spectra"``, ``"bands"``).
     Errors of one product do not stop the others: they are in the report (``report.ok``, ``report.summary()``).
     """

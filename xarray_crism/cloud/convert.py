@@ -14,12 +14,14 @@ for bit the file's.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import dask
 import xarray as xr
 import zarr
 from zarr.codecs import BloscCodec
@@ -29,11 +31,12 @@ from ..errors import CrismError, StoreExistsError
 from ..formats.conventions import build_masked_constants
 from ..io.sources import Source
 from ..model.pipeline import open_product
-from ..model.product import Product
+from ..model.product import DiskArray, Product
 from ..model.product_sets import find_product_set
 from ..model.read import read_product
 from ..version import __version__
 from ..xr.dataset import build_dataset
+from .hashing import SLAB_LIMIT_BYTES, OrderedHasher, find_disk_array, is_in_process, slab_bytes, write_in_slabs
 from .locks import ProductLock, check_own_partial, hold_product_lock
 from .provenance import build_record, find_changed_files, find_source_files, read_file_facts
 from .stores import RECORD_KEY, Store, build_zarr_store, find_foreign_files, publish, read_record, remove
@@ -79,6 +82,25 @@ DATASET_NOTE = (
     "not re-read from the source files: no file sizes or checksums; 'source' is the Dataset's "
     "encoding['source'] when it has one. Convert the product's path instead to record its files."
 )
+
+
+@dataclass
+class Feeds:
+    """What the writing feeds while it reads: each file's hasher (by URL), the disk arrays read in slabs (by variable)."""
+
+    hashers: dict[str, OrderedHasher] = field(default_factory=dict)
+    arrays: dict[str, DiskArray] = field(default_factory=dict)
+
+    def slabs(self, scheduler: str | None) -> dict[str, tuple[DiskArray, OrderedHasher | None]]:
+        """The root group's variables to read in slabs (none unless the shards run in this process)."""
+        if not is_in_process(scheduler):
+            return {}
+        return {name: (disk, self.hashers.get(disk.source.url)) for name, disk in self.arrays.items()}
+
+    def finish(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record with each file's SHA-256 (what was not read while writing is read now)."""
+        files = [{**fact, "sha256": self.hashers[fact["url"]].finish()} for fact in record["files"]]
+        return {**record, "files": files}
 
 
 @dataclass
@@ -132,13 +154,16 @@ def _write_and_publish(
     job: Job, store: Store, lock: ProductLock, *, checksums: bool, verify: bool, scheduler: str | None,
 ) -> tuple[str, list[str]]:
     """Write the product into its partial path, verify it (``verify``), check the partial is this run's, publish."""
-    groups, record = _read_dataset_job(job) if job.dataset is not None else _read_product_job(job, checksums)
+    groups, record, feeds = _read_dataset_job(job) if job.dataset is not None else _read_product_job(job, checksums)
     record = {**record, "run": lock.token}
     written = {**groups, "": groups[""].assign_attrs({RECORD_KEY: record})}
     target = store.url(store.partial(job.name))
+    slabs = feeds.slabs(scheduler)
     with quiet_zarr():
         for path, ds in sorted(written.items(), key=lambda item: item[0] != ""):
-            _write_group(ds, target, path, store.storage_options, scheduler, job.chunks)
+            _write_group(ds, target, path, store.storage_options, scheduler, job.chunks, slabs if not path else {})
+        if feeds.hashers:  # the checksums of the bytes just read go into the record, before it is published
+            _write_record(store, job.name, feeds.finish(record))
         if len(groups) > 1:
             zarr.consolidate_metadata(build_zarr_store(store, store.partial(job.name)), zarr_format=3)
     differences = verify_job(groups, store, store.partial(job.name)) if verify else []
@@ -150,22 +175,40 @@ def _write_and_publish(
     return "converted", []
 
 
-def _read_product_job(job: Job, checksums: bool) -> tuple[dict[str, xr.Dataset], dict[str, Any]]:
-    """The groups to write and the record, from the product's files."""
+def _read_product_job(job: Job, checksums: bool) -> tuple[dict[str, xr.Dataset], dict[str, Any], Feeds]:
+    """The groups to write, the record (without checksums yet) and what the writing feeds, from the product's files.
+
+    The SHA-256 of each file is computed from the bytes the conversion reads (:mod:`.hashing`), not by a second read.
+    """
     product = read_job_product(job)  # opened once: written, checksummed and verified from the same model
     if job.product_id is not None:
         check_entry_product(job.product_id, product.product_id.product_id, job.url)
     groups = read_job_groups(job, product)
-    facts = read_file_facts(_job_sources(job, product), checksums=checksums)
-    return groups, build_record(job.url, job.options, facts, __version__)
+    sources = _job_sources(job, product)
+    facts = read_file_facts(sources, checksums=False)
+    hashers = {s.url: OrderedHasher(s, fact["size"]) for s, fact in zip(sources, facts, strict=True)} if checksums else {}
+    arrays = {} if job.product_set else _disk_arrays(product, groups[""])
+    return groups, build_record(job.url, job.options, facts, __version__), Feeds(hashers, arrays)
 
 
-def _read_dataset_job(job: Job) -> tuple[dict[str, xr.Dataset], dict[str, Any]]:
+def _disk_arrays(product: Product, ds: xr.Dataset) -> dict[str, DiskArray]:
+    """The data variables written from whole disk arrays of the product (read in slabs)."""
+    found = {name: find_disk_array(var.data) for name, var in product.variables.items() if name in ds.data_vars}
+    return {name: disk for name, disk in found.items() if disk is not None}
+
+
+def _write_record(store: Store, name: str, record: dict[str, Any]) -> None:
+    """Replace the conversion record in the root ``zarr.json`` of product ``name``'s partial path."""
+    group = zarr.open_group(build_zarr_store(store, store.partial(name)), mode="r+", zarr_format=3)
+    group.attrs.update({RECORD_KEY: record})
+
+
+def _read_dataset_job(job: Job) -> tuple[dict[str, xr.Dataset], dict[str, Any], Feeds]:
     """A Dataset as held, its encodings dropped (they describe the file it came from, not these values)."""
     ds = (job.dataset if job.dataset is not None else xr.Dataset()).copy()
     for var in ds.variables.values():
         var.encoding = {}
-    return {"": ds}, {**build_record(job.url or None, job.options, [], __version__), "note": DATASET_NOTE}
+    return {"": ds}, {**build_record(job.url or None, job.options, [], __version__), "note": DATASET_NOTE}, Feeds()
 
 
 @contextlib.contextmanager
@@ -305,18 +348,66 @@ def build_encoding(ds: xr.Dataset, layout: str = DEFAULT_LAYOUT) -> dict[str, di
 
 def _write_group(
     ds: xr.Dataset, target: str, path: str, storage_options: dict[str, Any], scheduler: str | None, layout: str,
+    slabs: dict[str, tuple[DiskArray, OrderedHasher | None]],
 ) -> None:
-    """Write one group: metadata first, then the data shard by shard on ``scheduler``."""
+    """Write one group: metadata first, then the data shard by shard on ``scheduler``.
+
+    The variables of ``slabs`` whose slabs are not too big are copied slab by slab in file order
+    (:func:`~xarray_crism.cloud.hashing.write_in_slabs`, fed to their file's hasher); the others by dask.
+    """
     encoding = build_encoding(ds, layout)
-    chunked = ds.copy()
+    chunked, steps = ds.copy(), {}
     for name, var in ds.data_vars.items():  # each variable in its own shards: dask tasks write whole shards
         enc = encoding[str(name)]
-        chunked[name] = var.chunk(dict(zip(var.dims, enc.get("shards", enc["chunks"]), strict=True)))
-    delayed = chunked.to_zarr(
-        target, group=path or None, mode="w-" if not path else "a", zarr_format=3, consolidated=not path,
-        encoding=encoding, storage_options=storage_options or None, compute=False,
+        shards = enc.get("shards", enc["chunks"])
+        chunked[name] = var.chunk(dict(zip(var.dims, shards, strict=True)))
+        if str(name) in slabs:
+            disk = slabs[str(name)][0]
+            step = shards[disk.layout.dims.index(disk.layout.storage_dims[0])]
+            steps.update({str(name): step} if slab_bytes(disk, step) <= SLAB_LIMIT_BYTES else {})
+    rest = chunked.drop_vars(list(steps)).to_zarr(
+        target, mode="w-" if not path else "a", group=path or None, zarr_format=3, consolidated=not path,
+        encoding=_without(encoding, steps), storage_options=storage_options or None, compute=False,
     )
-    delayed.compute(scheduler=scheduler)  # type: ignore[no-untyped-call]
+    if steps:  # their metadata only (this graph is never computed), with the group's attributes again, as they are
+        _placeholders(chunked, steps).to_zarr(
+            target, mode="a", group=path or None, zarr_format=3, consolidated=not path,
+            encoding={name: encoding[name] for name in steps}, storage_options=storage_options or None, compute=False,
+        )
+        group = zarr.open_group(target, path=path, mode="r+", zarr_format=3, storage_options=storage_options or None)
+        for name, step in steps.items():
+            write_in_slabs(slabs[name][0], group[name], step, slabs[name][1], _slab_threads(scheduler))
+    rest.compute(scheduler=scheduler)  # type: ignore[no-untyped-call]
+
+
+def _placeholders(ds: xr.Dataset, names: dict[str, int]) -> xr.Dataset:
+    """The variables ``names`` without their coordinates (written already), each naming them as xarray writes them
+    (CF ``coordinates``), and the group's attributes as written."""
+    attrs = dict(ds.attrs)
+    loose = [str(c) for c in ds.coords if c not in ds.dims and not any(_belongs(ds, c, v) for v in ds.data_vars)]
+    if loose:  # as xarray writes coordinates that no data variable has
+        attrs["coordinates"] = " ".join(loose)
+    variables = {}
+    for name in names:
+        variables[name] = var = ds[name].variable.copy(deep=False)
+        found = " ".join(str(c) for c in ds.coords if c not in ds.dims and _belongs(ds, c, name))
+        var.encoding = {"coordinates": found} if found else {}
+    return xr.Dataset(variables, attrs=attrs)
+
+
+def _belongs(ds: xr.Dataset, coord: Any, name: Any) -> bool:
+    return set(ds[coord].dims) <= set(ds[name].dims)
+
+
+def _without(encoding: dict[str, dict[str, Any]], names: dict[str, int]) -> dict[str, dict[str, Any]]:
+    return {name: enc for name, enc in encoding.items() if name not in names}
+
+
+def _slab_threads(scheduler: str | None) -> int:
+    """Threads that write slabs: one on the synchronous scheduler, dask's ``num_workers`` (or one per CPU) otherwise."""
+    if (scheduler or dask.config.get("scheduler", None)) in ("synchronous", "sync", "single-threaded"):
+        return 1
+    return int(dask.config.get("num_workers", None) or os.cpu_count() or 1)
 
 
 def verify_job(groups: dict[str, xr.Dataset], store: Store, path: str) -> list[str]:

@@ -3,8 +3,9 @@
 The record written with every converted product (``attrs["xarray_crism"]``) is built here:
 the package version, the time, the source URL and the options it was opened with, and for each
 file read (the label, every data file, a joined DDR's data file) its URL, size, modification time and, unless
-``checksums=False``, its SHA-256 (one sequential read of the file in 8 MiB blocks; a second read
-of every byte, which is cheap on local disks and doubles the transfer of remote sources).
+``checksums=False``, its SHA-256. A conversion computes the SHA-256 from the bytes it reads
+(:mod:`xarray_crism.cloud.hashing`); checking a finished product for changed sources
+(:func:`find_changed_files`) reads each file once more, sequentially in 8 MiB blocks.
 """
 
 from __future__ import annotations

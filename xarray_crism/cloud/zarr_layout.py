@@ -7,16 +7,18 @@ The rule, for any variable, given a named layout (:data:`LAYOUTS`, default :data
 - the spatial axes (``line``/``sample`` or ``y``/``x``) are cut into square tiles, the largest
   power of two (8 to 1024) whose chunk stays within the layout's ``chunk_bytes`` uncompressed;
 - chunks are grouped into shards (one object each) within :data:`SHARD_BYTES`: tiles across the
-  full width first (narrower if a row of tiles alone exceeds it), then as many rows of tiles, then
-  as many non-spatial pieces as fit. A shard is also the unit the converter writes (a slab of the
-  source file: whole file lines of a line-interleaved cube), so memory stays near one shard per worker;
+  full width first (narrower if a row of tiles alone exceeds it), then as many non-spatial pieces
+  as fit, then rows of tiles. A shard is therefore one row of tiles tall: the converter reads the
+  source in slabs of whole file rows as tall as a shard (one range each, hashed as it is read, see
+  :mod:`xarray_crism.cloud.hashing`) and cuts the shards from them;
 - arrays no bigger than one chunk are one chunk, without sharding.
 
 The layouts, on a full-size TRDR (438 bands x 480 lines x 320 samples, float32; measured in
 ``benchmarks/bench_zarr.py``, table in ``docs/zarr.md``):
 
-- ``"balanced"`` (default): 64 bands, 1 MiB chunks (64 x 64 x 64): one band image decompresses
-  1/7 of the store, one spectrum 7 chunks of 64 x 64 pixels (a 3-band Mastcam-Z image: 256 x 256 tiles);
+- ``"balanced"`` (default): 32 bands, 512 KiB chunks (32 x 64 x 64): one band image decompresses
+  1/14 of the store, one spectrum 14 chunks of 64 x 64 pixels (a 3-band Mastcam-Z image: 256 x 256
+  tiles). 64 bands (1 MiB) were the default before: a band image cost 1/7 of a full read (14%);
 - ``"spectra"``: whole spectra, 438 x 32 x 32 (1.7 MiB): one spectrum is one chunk, but one band
   image decompresses every chunk of the store;
 - ``"bands"``: one band x 512 x 512 (1 MiB): one band image is one chunk, a spectrum one chunk per band.
@@ -38,9 +40,9 @@ __all__ = [
 #: Largest array written as one chunk (unsharded); also the ``"spectra"`` layout's chunk size (2 MiB rather
 #: than 1: a spectrum costs the same, per-chunk overhead dominates, and a band image 3x less).
 CHUNK_BYTES = 2 * 2**20
-#: Uncompressed size a shard (the unit written, one object) stays within. Writing holds about 3.5
-#: shards per thread (the slab read, its chunks, their compressed copies), so 16 MiB keeps a
-#: conversion near 100 MiB whatever the product's size (64 MiB shards: 185 MiB, bench_zarr).
+#: Uncompressed size a shard (one object) stays within. The converter holds about one slab (whole
+#: file rows as tall as a shard: one row of tiles, every band) per thread and the shards cut from
+#: it: a 438 x 480 x 320 TRDR (36 MiB slabs) converts in about 200 MiB on 2 threads (bench_zarr).
 SHARD_BYTES = 16 * 2**20
 #: Blosc configuration of every chunk: zstd at level 3 (its default: 3x faster than level 5 for a
 #: store 1% bigger on a full-size TRDR), byte shuffle.
@@ -61,7 +63,7 @@ class Layout:
 
 #: The named layouts (``to_zarr(chunks=...)``, ``convert --chunks``).
 LAYOUTS: dict[str, Layout] = {
-    "balanced": Layout(64, 2**20, "64 bands x 64 x 64 (TRDR): band images, spectra, windows and full reads all cheap"),
+    "balanced": Layout(32, 2**19, "32 bands x 64 x 64 (TRDR): band images, spectra, windows and full reads all cheap"),
     "spectra": Layout(None, 2**21, "whole spectra x 32 x 32 (TRDR): a spectrum is one chunk, a band image every chunk"),
     "bands": Layout(1, 2**20, "one band x 512 x 512: a band image is one chunk, a spectrum one chunk per band"),
 }
@@ -98,8 +100,8 @@ def build_chunking(dims: tuple[str, ...], shape: tuple[int, ...], itemsize: int,
     chunk_bytes = prod(chunks) * itemsize
     shards = list(chunks)
     *rows, across = spatial
-    fit = max(1, SHARD_BYTES // chunk_bytes)  # chunks per shard: across the full width first, then rows, then depth
-    for i in (across, *rows, *(i for i in range(len(shape)) if i not in spatial)):
+    fit = max(1, SHARD_BYTES // chunk_bytes)  # chunks per shard: across the full width first, then depth, then rows
+    for i in (across, *(i for i in range(len(shape)) if i not in spatial), *rows):
         shards[i] = chunks[i] * min(_ceil_div(shape[i], chunks[i]), fit)
         fit = max(1, fit // (shards[i] // chunks[i]))
     return Chunking(chunks, tuple(shards))
