@@ -240,8 +240,8 @@ class _Parser:
 
     def parse_block(self, block: Block, closer: str | None) -> Block:
         while True:
-            if self.fast and self.parse_statement(block, closer):
-                continue
+            if self.fast:
+                self.parse_statements(block, closer)
             kind, word = self.next()
             key = word.upper()
             if kind == "eof":
@@ -262,24 +262,25 @@ class _Parser:
                 self.fail(key, equals[1] or "end of text", "'=' after the keyword")
             self.add_item(block, key, self.parse_value(key))
 
-    def parse_statement(self, block: Block, closer: str | None) -> bool:
-        """Add the statement ``KEY = value [<unit>]`` at the position, if it is one (not the block's end)."""
-        m = _STATEMENT.match(self.text, self.pos)
-        if m is None:
-            return False
-        key, text, unit = m.groups()
-        key = key.upper()
-        first = text[0]
-        if key == closer or (key == "END" and closer is None) or (first in "({" and self.depth >= MAX_DEPTH):
-            return False
-        self.pos = m.end()
-        value = self.parse_simple(key, text) if first not in "({" else self.parse_list(key, first, m.span(2))
-        value = value if unit is None else Quantity(value, unit.strip())
-        if key in _AGGREGATES:
-            self.add_item(block, key, value)
-        else:
-            block.items.append((key, value))
-        return True
+    def parse_statements(self, block: Block, closer: str | None) -> None:
+        """Add the statements ``KEY = value [<unit>]`` from the position on, up to the first that is
+        not one (or ends the block): the token path reads that one."""
+        text, items, match, simple = self.text, block.items, _STATEMENT.match, self.parse_simple
+        m = match(text, self.pos)
+        while m is not None:
+            key, value, unit = m.groups()
+            key, first = key.upper(), value[0]
+            if key == closer or (key == "END" and closer is None) or (first in "({" and self.depth >= MAX_DEPTH):
+                return
+            self.pos = m.end()
+            value = simple(key, value) if first not in "({" else self.parse_list(key, first, m.span(2))
+            if unit is not None:
+                value = Quantity(value, unit.strip())
+            if key in _AGGREGATES:
+                self.add_item(block, key, value)
+            else:
+                items.append((key, value))
+            m = match(text, self.pos)
 
     def parse_simple(self, key: str, text: str) -> Any:
         """The value of a quoted string, a symbol or a word."""
@@ -290,6 +291,8 @@ class _Parser:
             return text[1:-1]
         if first.isalpha():
             return text
+        if text.isdecimal() and len(text) <= MAX_DIGITS:  # what _NUMBER's int matches
+            return int(text)
         try:
             return _parse_word(text)
         except ValueError as err:
