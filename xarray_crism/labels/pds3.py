@@ -1,8 +1,11 @@
 """PDS3 ODL labels: ``parse_label`` turns label text into a :class:`Block` tree.
 
 The parser is a single-pass tokenizer written for the ODL subset found in PDS3 archives (CRISM,
-Mastcam-Z attached headers, ISIS re-serialised labels). It is about 50 times faster than ``pvl``
-on a CRISM TRDR label; the test suite checks that both agree on every label of the corpus.
+Mastcam-Z attached headers, ISIS re-serialised labels). Most statements (``KEY = value [<unit>]``,
+the value a string, a symbol, a word or a flat list of them) are matched whole by one regular
+expression; whatever else (nested lists, block ends, errors) is read token by token. Both paths give
+the same blocks and the same errors (``parse_label(..., fast=False)`` is the token path alone; the
+tests compare them). The test suite checks that it agrees with ``pvl`` on every label of the corpus.
 
 Conventions, chosen to make attributes JSON-serialisable and lookups robust:
 
@@ -382,7 +385,7 @@ def _parse_int(digits: str, base: int) -> int:
 
 
 def parse_label(text: str, filename: str = "<label>", *, fast: bool = True) -> Block:
-    """Parse PDS3 label text (up to ``END``) into a :class:`Block`.
+    """Parse PDS3 label text (up to ``END``) into a :class:`Block` (``fast=False``: token by token only).
 
     Raises :class:`~xarray_crism.errors.LabelSyntaxError` naming ``filename`` and the keyword
     where the text stops making sense.
