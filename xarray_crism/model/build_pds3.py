@@ -99,11 +99,13 @@ _POINTED_KEPT = 8
 def _scan_pointed_objects(label: Block) -> Iterator[PointedObject]:
     top_record_bytes = label.get("RECORD_BYTES")
     for block in label.walk():
+        pointers = [(k, v) for k, v in block.items if k[:1] == "^" and k != "^STRUCTURE" and not isinstance(v, Block)]
+        if not pointers:
+            continue
         record_bytes = block.get("RECORD_BYTES", top_record_bytes)
-        for key, value in block.keywords():
-            if not key.startswith("^") or key == "^STRUCTURE":
-                continue
-            target = next(block.blocks(key[1:]), None)
+        children = {b.name: b for b in reversed(list(block.blocks()))}  # the first block of each name
+        for key, value in pointers:
+            target = children.get(key[1:])
             if target is not None:
                 yield PointedObject(key, value, target, record_bytes, block.get("FILE_RECORDS"))
 

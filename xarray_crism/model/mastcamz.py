@@ -127,8 +127,9 @@ def attach_filter_coordinates(product: Product, bayer: str = "raw") -> None:
 def build_odl_attrs(label: Block) -> dict[str, Any]:
     """The :data:`ODL_ATTRIBUTES` found in an attached ODL header, as plain values."""
     attrs: dict[str, Any] = {}
+    groups = {b.name: b for b in reversed(list(label.blocks()))}  # the first block of each name
     for name, (group, keyword) in ODL_ATTRIBUTES.items():
-        block = label if not group else next(label.blocks(group), None)
+        block = label if not group else groups.get(group)
         if block is not None and keyword in block:
             attrs[name] = plain(block.get(keyword))
     return attrs

@@ -12,7 +12,7 @@ import fsspec
 import xarray as xr
 from xarray.backends import BackendEntrypoint
 
-from .dataset import decode_dataset, open_crism_dataset
+from .dataset import open_crism_dataset
 from .indexes import set_wavelength_index
 
 __all__ = ["CrismBackendEntrypoint"]
@@ -69,8 +69,9 @@ class CrismBackendEntrypoint(BackendEntrypoint):
         ds = open_crism_dataset(
             filename_or_obj, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options,
             drop_variables=drop_variables, bayer=bayer, georeference=georeference, lat_lon=lat_lon, ddr_check=ddr_check,
+            mask_and_scale=mask_and_scale,
         )
-        return set_wavelength_index(decode_dataset(ds, mask_and_scale))
+        return set_wavelength_index(ds)
 
     def open_groups_as_dict(  # type: ignore[override]
         self,

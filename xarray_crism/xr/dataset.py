@@ -7,15 +7,16 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import xarray as xr
+from xarray import conventions
 from xarray.core import indexing
 
 from ..formats.conventions import build_masked_constants
 from ..model.pipeline import open_product
 from ..model.product import Product, Variable
 from .arrays import CrismBackendArray
-from .decode import decode_in_reader
+from .decode import decode_in_reader, decode_variable
 
-__all__ = ["build_dataset", "decode_dataset", "open_crism_dataset"]
+__all__ = ["build_dataset", "build_decoded_dataset", "decode_dataset", "open_crism_dataset"]
 
 
 def open_crism_dataset(
@@ -29,13 +30,17 @@ def open_crism_dataset(
     georeference: bool = True,
     lat_lon: bool = False,
     ddr_check: bool = True,
+    mask_and_scale: bool | None = None,
 ) -> xr.Dataset:
-    """Open a product lazily as a Dataset (undecoded: xarray's CF decoding comes after)."""
+    """Open a product lazily as a Dataset: undecoded (xarray's CF decoding comes after), or decoded
+    as :func:`decode_dataset` decodes with ``mask_and_scale`` True or False (:func:`build_decoded_dataset`)."""
     product = open_product(
         location, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options, bayer=bayer,
         georeference=georeference, lat_lon=lat_lon, ddr_check=ddr_check,
     )
-    return build_dataset(product, drop_variables)
+    if mask_and_scale is None:
+        return build_dataset(product, drop_variables)
+    return build_decoded_dataset(product, drop_variables, mask_and_scale)
 
 
 def build_dataset(product: Product, drop_variables: Iterable[str] | None = None) -> xr.Dataset:
@@ -44,6 +49,37 @@ def build_dataset(product: Product, drop_variables: Iterable[str] | None = None)
     data_vars = {k: _variable(v) for k, v in product.variables.items() if k not in dropped}
     coords = {k: _variable(v) for k, v in product.coords.items() if k not in dropped}
     return xr.Dataset(data_vars, coords, attrs=dict(product.attrs))
+
+
+def build_decoded_dataset(product: Product, drop_variables: Iterable[str] | None, mask_and_scale: bool) -> xr.Dataset:
+    """``decode_dataset(build_dataset(product, drop_variables), mask_and_scale)``, built once.
+
+    The same variables, attributes and encodings (tested), decoded before the Dataset is made, so that
+    opening builds one Dataset instead of four (build, two ``assign``, ``decode_cf``)."""
+    dropped = set(drop_variables or ())
+    variables = {k: _variable(v) for k, v in product.variables.items() if k not in dropped}
+    coords = {k: _variable(v) for k, v in product.coords.items() if k not in dropped}
+    if mask_and_scale:
+        variables = {k: _decoded(v) for k, v in variables.items()}
+        coords = {k: v if v.dims == (k,) else _decoded(v) for k, v in coords.items()}  # not the indexes
+    decoded, attrs, _ = conventions.decode_cf_variables(
+        {**variables, **coords}, dict(product.attrs), mask_and_scale=mask_and_scale, decode_times=False,
+        decode_coords=False,
+    )
+    if mask_and_scale:
+        _list_masked_constants(decoded.values())
+    return xr.Dataset({k: decoded[k] for k in variables}, {k: decoded[k] for k in coords}, attrs=attrs)
+
+
+def _decoded(var: xr.Variable) -> xr.Variable:
+    decoded = decode_variable(var)
+    return var if decoded is None else decoded
+
+
+def _list_masked_constants(variables: Iterable[xr.Variable]) -> None:
+    for var in variables:
+        if "missing_value" in var.encoding:
+            var.attrs["masked_constants"] = build_masked_constants(var.encoding.pop("missing_value"))
 
 
 _CF_DECODED = ("_FillValue", "scale_factor", "add_offset")
@@ -68,7 +104,5 @@ def decode_dataset(ds: xr.Dataset, mask_and_scale: bool) -> xr.Dataset:
         ds = decode_in_reader(ds)  # in one pass by the reader; xarray decodes what is left
     decoded = xr.decode_cf(ds, mask_and_scale=mask_and_scale, decode_times=False, decode_coords=False)
     if mask_and_scale:
-        for var in decoded.variables.values():
-            if "missing_value" in var.encoding:
-                var.attrs["masked_constants"] = build_masked_constants(var.encoding.pop("missing_value"))
+        _list_masked_constants(decoded.variables.values())
     return decoded

@@ -19,14 +19,14 @@ from xarray.core import indexing
 from ..model.decoding import DecodedArray, build_decoding
 from .arrays import CrismBackendArray
 
-__all__ = ["decode_in_reader", "decoded_dtype"]
+__all__ = ["decode_in_reader", "decode_variable", "decoded_dtype"]
 
 _CF_KEYS = ("_FillValue", "missing_value", "scale_factor", "add_offset")
 
 
 def decode_in_reader(ds: xr.Dataset) -> xr.Dataset:
     """``ds`` with its CF-encoded model variables decoded by their reader (lazily)."""
-    replaced = {str(k): _decoded(v) for k, v in ds.variables.items() if k not in ds.xindexes}
+    replaced = {str(k): decode_variable(v) for k, v in ds.variables.items() if k not in ds.xindexes}
     decoded = {k: v for k, v in replaced.items() if v is not None}
     coords = {k: v for k, v in decoded.items() if k in ds.coords}
     return ds.assign({k: v for k, v in decoded.items() if k not in coords}).assign_coords(coords)
@@ -46,7 +46,8 @@ def decoded_dtype(stored: np.dtype, attrs: dict[str, Any]) -> np.dtype:
     return np.dtype(np.float32) if stored.itemsize <= 2 else np.dtype(np.float64)
 
 
-def _decoded(var: xr.Variable) -> xr.Variable | None:
+def decode_variable(var: xr.Variable) -> xr.Variable | None:
+    """``var`` decoded by its reader, or None when it has no CF keys or is not a whole model array."""
     model = _whole_model_array(var)
     if model is None or not any(k in var.attrs for k in _CF_KEYS) or var.dtype.kind not in "iuf":
         return None

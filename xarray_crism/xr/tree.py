@@ -21,7 +21,7 @@ from ..model.map_products import WV_ATTRS, read_wv_table
 from ..model.product_sets import find_product_set
 from ..model.read import read_product
 from ..model.sidecars import find_wa_label
-from .dataset import decode_dataset, open_crism_dataset
+from .dataset import open_crism_dataset
 from .indexes import set_wavelength_index
 
 __all__ = ["open_crism_groups"]
@@ -57,9 +57,9 @@ def open_crism_groups(
         own: dict[str, Any] = {"ddr": ddr, "bayer": bayer} if group == own_group else {}
         ds = open_crism_dataset(
             source.url, sidecar_dirs=sidecar_dirs, storage_options=storage_options, drop_variables=drop_variables,
-            georeference=georeference, lat_lon=lat_lon, **own,
+            georeference=georeference, lat_lon=lat_lon, mask_and_scale=mask_and_scale, **own,
         )
-        groups[f"/{group}"] = set_wavelength_index(decode_dataset(ds, mask_and_scale))
+        groups[f"/{group}"] = set_wavelength_index(ds)
     for group, table in product_set.tables.items():
         groups[f"/{group}"] = _wv_dataset(table, pid.family)
     root = {"product_set": product_set.name, "groups": sorted(g.strip("/") for g in groups), "opened_from": product.source.url}
