@@ -7,7 +7,7 @@
     xarray-crism convert --catalog /archive/mrocr_2104 --bbox 137 -5 138 -4 gale.zarr
     xarray-crism convert --chunks spectra frt00014679_01_if156s_trr3.lbl out.zarr
 
-``--chunks`` names the store's chunk layout (``balanced``, the default: 64 bands x 64 x 64;
+``--chunks`` names the store's chunk layout (``balanced``, the default: 32 bands x 64 x 64;
 ``spectra``: whole spectra; ``bands``: one band per chunk; see ``docs/zarr.md``).
 
 ``--catalog`` takes an Intake YAML catalog (entries are volumes, read with the filters, or
