@@ -62,12 +62,26 @@ def test_pieces_out_of_order_are_kept_within_the_limit_and_read_again_beyond(
     monkeypatch.setattr(hashing, "WAIT_SECONDS", 0.0)  # one thread here: nobody would bring the bytes before
     data = IMG.read_bytes()
     hasher = OrderedHasher(open_source(IMG, None), len(data), pending_bytes=limit)
+    hasher.expect(0, len(data))
     fed = pieces_of(data, seed)
     random.Random(seed).shuffle(fed)
     for offset, piece in fed:
         hasher.feed(offset, piece)
     assert hasher.finish() == sha256_of(IMG)
     assert (hasher.reread == 0) if limit > len(data) else (0 < hasher.reread <= len(data))
+
+
+def test_bytes_no_slab_brings_are_read_at_once_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hashing, "WAIT_SECONDS", 0.01)  # a wait that timed out would show as _waiting False
+    data = IMG.read_bytes()
+    header, middle = 1000, len(data) // 2
+    hasher = OrderedHasher(open_source(IMG, None), len(data))
+    hasher.expect(header, middle)  # like an attached header before the image, then a second object
+    for offset in range(header, middle, 4096):
+        hasher.feed(offset, data[offset : min(offset + 4096, middle)])
+    hasher.feed(middle + 10, data[middle + 10 :])
+    assert hasher.reread == header + 10 and hasher._waiting  # the header and the gap read, nothing waited for
+    assert hasher.finish() == sha256_of(IMG)
 
 
 def test_a_slab_is_the_backend_read_bit_for_bit_line_interleaved_and_big_endian() -> None:

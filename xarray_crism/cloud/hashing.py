@@ -8,9 +8,11 @@ piece of a slab is handed, as soon as it is read (``on_block`` of
 :func:`~xarray_crism.io.sources.read_ranges`), to its file's :class:`OrderedHasher`, which hashes
 bytes in file order: the thread that reads a slab ahead of the bytes not yet hashed (the slab before
 it, read by another thread) waits for them, so slabs are read and hashed one after the other while
-their shards are compressed in parallel. After :data:`WAIT_SECONDS` without progress the hasher stops
-waiting and keeps pieces ahead, within :data:`PENDING_BYTES` (beyond that they are dropped and read
-again at the end). :meth:`OrderedHasher.finish` then reads what no slab covered (the label, headers,
+their shards are compressed in parallel. A thread waits only for bytes a slab will bring (the ranges
+announced by :meth:`OrderedHasher.expect`); bytes no slab brings (an attached header before the image,
+a gap between objects) are read and hashed at once. After :data:`WAIT_SECONDS` without progress the
+hasher stops waiting and keeps pieces ahead, within :data:`PENDING_BYTES` (beyond that they are
+dropped and read again at the end). :meth:`OrderedHasher.finish` then reads what no slab covered (the label, headers,
 small objects, a DDR's planes) and gives the digest: the same as a sequential read of the file.
 
 Slabs are used when the product is written on this process's threads (dask's ``"threads"`` or
@@ -56,11 +58,18 @@ class OrderedHasher:
         self._held = 0
         self._lock = threading.Condition()
         self._waiting = True
+        self._expected: list[tuple[int, int]] = []
+
+    def expect(self, start: int, end: int) -> None:
+        """Bytes ``[start, end)`` will be fed: a piece after them waits for them instead of reading them."""
+        with self._lock:
+            self._expected.append((start, end))
 
     def feed(self, offset: int, block: Any) -> None:
         """Hash ``block`` (bytes at ``offset`` of the file) when the bytes before it are hashed."""
         data = memoryview(block).cast("B")
         with self._lock:
+            self._read_unexpected(offset)
             if offset > self.position and self._waiting:
                 self._waiting = self._lock.wait_for(lambda: offset <= self.position, WAIT_SECONDS)
             if offset <= self.position:
@@ -83,6 +92,17 @@ class OrderedHasher:
                     self.reread += end - self.position
                     self._update_from(self.position, memoryview(buf.data).cast("B"))
             return self._digest.hexdigest()
+
+    def _read_unexpected(self, offset: int) -> None:
+        """Read and hash the bytes from the position up to ``offset`` that no announced range covers."""
+        while self.position < offset and not any(s <= self.position < e for s, e in self._expected):
+            announced = min((s for s, _ in self._expected if s > self.position), default=offset)
+            end = min(offset, announced, self.position + _FINISH_BYTES)
+            (buf,) = read_ranges(self.source, [(self.position, end)])
+            self.reread += end - self.position
+            self._update_from(self.position, memoryview(buf.data).cast("B"))
+            self._drain()
+            self._lock.notify_all()
 
     def _update_from(self, offset: int, data: memoryview) -> None:
         skip = self.position - offset
@@ -128,6 +148,8 @@ def write_in_slabs(array: DiskArray, target: Any, step: int, hasher: OrderedHash
     """
     rows = array.layout.storage_shape[0]
     axis = array.layout.dims.index(array.layout.storage_dims[0])
+    if hasher is not None:
+        hasher.expect(array.layout.offset, array.layout.offset + slab_bytes(array, rows))
 
     def copy(a: int) -> None:
         b = min(a + step, rows)
