@@ -88,21 +88,22 @@ class OrderedHasher:
                 ahead = min((o for o in self._pending if o > self.position), default=self.size)
                 end = min(ahead, self.size, self.position + _FINISH_BYTES)
                 if end > self.position:
-                    (buf,) = read_ranges(self.source, [(self.position, end)])
-                    self.reread += end - self.position
-                    self._update_from(self.position, memoryview(buf.data).cast("B"))
+                    self._read_to(end)
             return self._digest.hexdigest()
 
     def _read_unexpected(self, offset: int) -> None:
         """Read and hash the bytes from the position up to ``offset`` that no announced range covers."""
         while self.position < offset and not any(s <= self.position < e for s, e in self._expected):
             announced = min((s for s, _ in self._expected if s > self.position), default=offset)
-            end = min(offset, announced, self.position + _FINISH_BYTES)
-            (buf,) = read_ranges(self.source, [(self.position, end)])
-            self.reread += end - self.position
-            self._update_from(self.position, memoryview(buf.data).cast("B"))
+            self._read_to(min(offset, announced, self.position + _FINISH_BYTES))
             self._drain()
             self._lock.notify_all()
+
+    def _read_to(self, end: int) -> None:
+        """Read the file from the position to ``end`` and hash it (counted in :attr:`reread`)."""
+        (buf,) = read_ranges(self.source, [(self.position, end)])
+        self.reread += end - self.position
+        self._update_from(self.position, memoryview(buf.data).cast("B"))
 
     def _update_from(self, offset: int, data: memoryview) -> None:
         skip = self.position - offset
