@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..io.sources import Source, read_ranges
+from ..model.decoding import to_native
 from ..model.product import DiskArray, RenamedArray
 
 __all__ = ["PENDING_BYTES", "SLAB_LIMIT_BYTES", "WAIT_SECONDS", "OrderedHasher", "find_disk_array", "is_in_process",
@@ -134,9 +135,7 @@ def read_slab(array: DiskArray, rows: tuple[int, int], hasher: OrderedHasher | N
     start, end = layout.offset + rows[0] * row_bytes, layout.offset + rows[1] * row_bytes
     on_block = None if hasher is None else (lambda _i, lo, block: hasher.feed(start + lo, block))
     (buf,) = read_ranges(array.source, [(start, end)], on_block)
-    data = buf.view(layout.dtype).reshape(rows[1] - rows[0], *layout.storage_shape[1:])
-    if not layout.dtype.isnative:
-        data = data.byteswap().view(layout.dtype.newbyteorder("="))
+    data = to_native(buf.view(layout.dtype).reshape(rows[1] - rows[0], *layout.storage_shape[1:]))
     return data.transpose([layout.storage_dims.index(d) for d in layout.dims])
 
 

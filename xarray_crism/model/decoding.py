@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DecodedArray", "Decoding", "build_decoding"]
+__all__ = ["DecodedArray", "Decoding", "build_decoding", "to_native"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,11 @@ class Decoding:
         out = np.empty(raw.shape, dtype=self.dtype)
         self.decode_into(raw, out)
         return out
+
+
+def to_native(raw: np.ndarray) -> np.ndarray:
+    """``raw`` in native byte order, swapped in place (``raw`` must be an array nobody else holds)."""
+    return raw if raw.dtype.isnative else raw.byteswap(inplace=True).view(raw.dtype.newbyteorder("="))
 
 
 def build_decoding(stored: np.dtype, encoding: dict[str, Any], dtype: np.dtype) -> Decoding:

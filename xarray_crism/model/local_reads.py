@@ -21,7 +21,7 @@ import numpy as np
 from ..formats.layouts import ArrayLayout
 from ..io.local import read_local_into, read_local_mapped
 from ..io.sources import Source
-from .decoding import Decoding
+from .decoding import Decoding, to_native
 
 __all__ = ["as_slice", "build_row_ranges", "read_mapped", "read_rows", "rows_beat_map"]
 
@@ -81,7 +81,7 @@ def read_rows(
     raw = np.empty((*shape, *layout.storage_shape[2:]), dtype=layout.dtype)
     read_local_into(source.url, source.path, source.stamp, ranges, raw.reshape(-1).view(np.uint8))
     if decoding is None:
-        return raw if raw.dtype.isnative else raw.byteswap(inplace=True).view(raw.dtype.newbyteorder("="))
+        return to_native(raw)
     return decoding.decode(raw, fresh=True)
 
 

@@ -20,7 +20,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from ..formats.layouts import ArrayLayout
 from ..io.sources import Source, read_ranges, read_ranges_into
-from .decoding import Decoding
+from .decoding import Decoding, to_native
 from .local_reads import build_row_ranges, read_mapped, read_rows, rows_beat_map
 
 __all__ = ["Key", "build_ranges", "read_array", "read_whole_range"]
@@ -81,8 +81,8 @@ def read_whole_range(source: Source, stored: np.dtype, byte_range: tuple[int, in
 
     def on_block(_: int, lo: int, block: np.ndarray) -> None:
         raw = block.view(stored)
-        if in_place and not stored.isnative:
-            raw = raw.byteswap(inplace=True).view(native)
+        if in_place:
+            raw = to_native(raw)
         if decoding is not None:
             first = lo // stored.itemsize
             decoding.decode_into(raw, raw if out is None else out[first : first + raw.size])
