@@ -22,10 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xarray_crism.errors import CrismError
+from xarray_crism.formats.conventions import build_masked_constants
 from xarray_crism.labels.headers import _END, _find_end
 from xarray_crism.labels.pds3 import BasedInteger, Block, LabelSet, Quantity, parse_label
 from xarray_crism.model.pipeline import open_product
-from xarray_crism.xr.dataset import build_dataset, build_decoded_dataset, decode_dataset
+from xarray_crism.xr.dataset import build_dataset, build_decoded_dataset
+from xarray_crism.xr.decode import decode_variable
 
 from .conftest import CORPUS
 
@@ -118,6 +120,22 @@ def test_end_found_by_byte_search_is_the_patterns(path: Path) -> None:
 def test_end_in_generated_heads(pieces: list[bytes], extra: int) -> None:
     data = b"".join(pieces)
     assert _find_end(data, len(data) + extra) == _end_by_pattern(data, len(data) + extra)
+
+
+def decode_dataset(ds: xr.Dataset, mask_and_scale: bool) -> xr.Dataset:
+    """The reference: the path an open took before one Dataset was built per open (kept here, frozen):
+    the reader decodes what it can, ``assign`` twice, then xarray's ``decode_cf``, constants listed."""
+    if mask_and_scale:
+        replaced = {str(k): decode_variable(v) for k, v in ds.variables.items() if k not in ds.xindexes}
+        decoded = {k: v for k, v in replaced.items() if v is not None}
+        coords = {k: v for k, v in decoded.items() if k in ds.coords}
+        ds = ds.assign({k: v for k, v in decoded.items() if k not in coords}).assign_coords(coords)
+    out = xr.decode_cf(ds, mask_and_scale=mask_and_scale, decode_times=False, decode_coords=False)
+    if mask_and_scale:
+        for var in out.variables.values():
+            if "missing_value" in var.encoding:
+                var.attrs["masked_constants"] = build_masked_constants(var.encoding.pop("missing_value"))
+    return out
 
 
 def _same(a: xr.Dataset, b: xr.Dataset) -> None:

@@ -14,9 +14,9 @@ from ..formats.conventions import build_masked_constants
 from ..model.pipeline import open_product
 from ..model.product import Product, Variable
 from .arrays import CrismBackendArray
-from .decode import decode_in_reader, decode_variable
+from .decode import decode_variable
 
-__all__ = ["build_dataset", "build_decoded_dataset", "decode_dataset", "open_crism_dataset"]
+__all__ = ["build_dataset", "build_decoded_dataset", "open_crism_dataset"]
 
 
 def open_crism_dataset(
@@ -32,8 +32,8 @@ def open_crism_dataset(
     ddr_check: bool = True,
     mask_and_scale: bool | None = None,
 ) -> xr.Dataset:
-    """Open a product lazily as a Dataset: undecoded (xarray's CF decoding comes after), or decoded
-    as :func:`decode_dataset` decodes with ``mask_and_scale`` True or False (:func:`build_decoded_dataset`)."""
+    """Open a product lazily as a Dataset: undecoded (``mask_and_scale=None``: xarray's CF decoding comes
+    after), or decoded with ``mask_and_scale`` True or False (:func:`build_decoded_dataset`)."""
     product = open_product(
         location, ddr=ddr, sidecar_dirs=sidecar_dirs, storage_options=storage_options, bayer=bayer,
         georeference=georeference, lat_lon=lat_lon, ddr_check=ddr_check,
@@ -52,10 +52,14 @@ def build_dataset(product: Product, drop_variables: Iterable[str] | None = None)
 
 
 def build_decoded_dataset(product: Product, drop_variables: Iterable[str] | None, mask_and_scale: bool) -> xr.Dataset:
-    """``decode_dataset(build_dataset(product, drop_variables), mask_and_scale)``, built once.
+    """:func:`build_dataset` decoded as xarray's ``decode_cf`` decodes it, built once.
 
-    The same variables, attributes and encodings (tested), decoded before the Dataset is made, so that
-    opening builds one Dataset instead of four (build, two ``assign``, ``decode_cf``)."""
+    Masked and scaled by the reader where it can (:func:`~xarray_crism.xr.decode.decode_variable`),
+    xarray's CF decoding for the rest: the same variables, attributes and encodings as building then
+    decoding (tested), with one Dataset made instead of four. Several masked constants are then listed
+    in ``attrs["masked_constants"]``: CF encoders refuse a ``_FillValue`` that differs from
+    ``missing_value``, so the list leaves the encoding once decoded (the decoded data hold NaN for every
+    constant, and writing them, netCDF or Zarr, uses ``_FillValue`` alone)."""
     dropped = set(drop_variables or ())
     variables = {k: _variable(v) for k, v in product.variables.items() if k not in dropped}
     coords = {k: _variable(v) for k, v in product.coords.items() if k not in dropped}
@@ -91,18 +95,3 @@ def _variable(var: Variable) -> xr.Variable:
     attrs = {**var.attrs, **{k: v for k, v in var.encoding.items() if k in _CF_DECODED}}
     encoding = {k: v for k, v in var.encoding.items() if k not in _CF_DECODED}
     return xr.Variable(var.dims, data, attrs=attrs, encoding=encoding)
-
-
-def decode_dataset(ds: xr.Dataset, mask_and_scale: bool) -> xr.Dataset:
-    """xarray's CF decoding; several masked constants are then listed in ``attrs["masked_constants"]``.
-
-    CF encoders refuse a ``_FillValue`` that differs from ``missing_value``, so the list leaves
-    the encoding once decoded: the decoded data hold NaN for every constant, and writing them
-    (netCDF, Zarr) uses ``_FillValue`` alone.
-    """
-    if mask_and_scale:
-        ds = decode_in_reader(ds)  # in one pass by the reader; xarray decodes what is left
-    decoded = xr.decode_cf(ds, mask_and_scale=mask_and_scale, decode_times=False, decode_coords=False)
-    if mask_and_scale:
-        _list_masked_constants(decoded.variables.values())
-    return decoded

@@ -19,17 +19,9 @@ from xarray.core import indexing
 from ..model.decoding import DecodedArray, build_decoding
 from .arrays import CrismBackendArray
 
-__all__ = ["decode_in_reader", "decode_variable", "decoded_dtype"]
+__all__ = ["decode_variable", "decoded_dtype"]
 
 _CF_KEYS = ("_FillValue", "missing_value", "scale_factor", "add_offset")
-
-
-def decode_in_reader(ds: xr.Dataset) -> xr.Dataset:
-    """``ds`` with its CF-encoded model variables decoded by their reader (lazily)."""
-    replaced = {str(k): decode_variable(v) for k, v in ds.variables.items() if k not in ds.xindexes}
-    decoded = {k: v for k, v in replaced.items() if v is not None}
-    coords = {k: v for k, v in decoded.items() if k in ds.coords}
-    return ds.assign({k: v for k, v in decoded.items() if k not in coords}).assign_coords(coords)
 
 
 def decoded_dtype(stored: np.dtype, attrs: dict[str, Any]) -> np.dtype:
